@@ -1,0 +1,1 @@
+"""The meter side of the wire: pure protocol code (no asyncio, no sockets, no I/O libraries)."""

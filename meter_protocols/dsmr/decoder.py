@@ -1,0 +1,211 @@
+"""DSMR P1 decoder, sans-I/O: bytes in, MeterReading events out.
+
+Framing is ours (bounded, bytes); the CRC is dsmr-parser's CRC16; the dialect tables that
+name each line are dsmr-parser's. Every data line is kept in the reading (`lines`), named
+or not; electricity values the catalogue knows go to `values` in base units.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from types import MappingProxyType
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from dsmr_parser.parsers import TelegramParser
+
+from meter_protocols.dsmr import dialects
+from meter_protocols.dsmr.framing import MAX_TELEGRAM, TelegramFramer
+from meter_protocols.obis import CATALOGUE, Quantity, to_base_unit
+from meter_protocols.readings import (
+    Event,
+    FrameDecoded,
+    MbusChannel,
+    MeterIdentity,
+    MeterProtocol,
+    MeterReading,
+    ObisLine,
+    ProblemKind,
+    problem,
+)
+from meter_protocols.vendors import printable_hex, vendor_for
+
+_LINE: Final = re.compile(r"(\d{1,3})-(\d{1,3}):(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:[.*]\d{1,3})?")
+_GROUP: Final = re.compile(r"\(([^()]*)\)")
+_NUMBER: Final = re.compile(r"[-+]?\d+(?:\.\d*)?")
+_KILO_DEFAULT: Final = {Quantity.ACTIVE_ENERGY: "kWh", Quantity.REACTIVE_ENERGY: "kvarh",
+                        Quantity.ACTIVE_POWER: "kW", Quantity.REACTIVE_POWER: "kvar",
+                        Quantity.APPARENT_POWER: "kVA"}
+_NUMERIC: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
+
+
+def crc16(text: str) -> int:
+    """The P1 telegram CRC (CRC16/ARC over "/" ... "!"), as dsmr-parser computes it."""
+    return int(TelegramParser.crc16(text))
+
+
+def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
+    """"YYMMDDhhmmssX" (X: S summer, W winter) in the meter's local zone."""
+    if len(value) not in (12, 13) or not value[:12].isdigit():
+        return None
+    try:
+        naive = datetime.strptime(value[:12], "%y%m%d%H%M%S")  # noqa: DTZ007 - zone set below
+    except ValueError:
+        return None
+    fold = 1 if value[12:] == "W" else 0
+    return naive.replace(tzinfo=zone, fold=fold)
+
+
+def parse_number(group: str) -> tuple[float, str | None] | None:
+    value, _, unit = group.partition("*")
+    if not _NUMBER.fullmatch(value):
+        return None
+    return float(value), (unit or None)
+
+
+class DsmrDecoder:
+    protocol = MeterProtocol.DSMR
+
+    def __init__(self, zone: ZoneInfo | None = None, max_size: int = MAX_TELEGRAM) -> None:
+        self.zone = zone or ZoneInfo("Europe/Zurich")
+        self._framer = TelegramFramer(max_size)
+        self._namer = dialects.LineNamer()
+
+    def reset(self) -> None:
+        self._framer.reset()
+
+    @property
+    def buffered(self) -> int:
+        return self._framer.buffered
+
+    def feed(self, data: bytes) -> list[Event]:
+        events: list[Event] = []
+        for item in self._framer.feed(data):
+            events.append(self.decode_telegram(item) if isinstance(item, bytes) else item)
+        return events
+
+    def flush(self) -> list[Event]:
+        """End of input (a replayed file ended): decode what can still be decoded."""
+        return [self.decode_telegram(item) if isinstance(item, bytes) else item
+                for item in self._framer.flush()]
+
+    def decode_telegram(self, raw: bytes) -> Event:
+        text = raw.decode("latin-1")
+        bang = text.rfind("!")
+        crc_text = text[bang + 1:].strip().strip("\x00")
+        if bang < 0:
+            return problem(ProblemKind.MALFORMED, "no '!' in telegram", raw)
+        if crc_text:
+            try:
+                expected = int(crc_text, 16)
+            except ValueError:
+                return problem(ProblemKind.MALFORMED, f"CRC field {crc_text!r} is not hex", raw)
+            actual = crc16(text[:bang + 1])
+            if actual != expected:
+                return problem(ProblemKind.BAD_CRC,
+                               f"CRC {actual:04X} computed, {crc_text} sent", raw)
+        body = text[:bang].split("\n")
+        header = body[0].rstrip("\r")
+        entries: list[tuple[str, tuple[int, ...], list[str], str]] = []
+        for line in body[1:]:
+            line = line.strip()
+            if not line:
+                continue
+            if line[0] == "(" and entries:
+                entries[-1][2].extend(_GROUP.findall(line))
+                continue
+            match = _LINE.match(line)
+            if match is None:
+                continue
+            groups = tuple(int(g) for g in match.groups())
+            obis = f"{groups[0]}-{groups[1]}:{groups[2]}.{groups[3]}.{groups[4]}"
+            entries.append((obis, groups, _GROUP.findall(line, match.end()), line))
+        if not entries:
+            return problem(ProblemKind.MALFORMED, "telegram without data lines", raw)
+        return FrameDecoded(self._reading(header, entries, bool(crc_text)), len(raw))
+
+    def _reading(self, header: str, entries: list[tuple[str, tuple[int, ...], list[str], str]],
+                 has_crc: bool) -> MeterReading:
+        first = {obis: (vals[0] if vals else "") for obis, _, vals, _ in entries}
+        dialect = dialects.detect(header, first, has_crc)
+        values: dict[str, float] = {}
+        texts: dict[str, str] = {}
+        lines: list[ObisLine] = []
+        channels: dict[int, dict[str, object]] = {}
+        for obis, (a, b, c, d, e), vals, raw_line in entries:
+            short = f"{c}.{d}.{e}"
+            lines.append(ObisLine(obis, tuple(vals), self._namer.name(dialect, obis, raw_line)))
+            if not vals:
+                continue
+            if a == 0 and b > 0:
+                _collect_channel(channels.setdefault(b, {}), short, vals, self.zone)
+                continue
+            info = CATALOGUE.get(short)
+            if a == 1 and info is not None and info.quantity in _NUMERIC:
+                parsed = parse_number(vals[-1])
+                if parsed is not None and short not in values:
+                    number, unit = parsed
+                    if unit is None:
+                        unit = _KILO_DEFAULT.get(info.quantity)
+                    values[short] = to_base_unit(number, unit)[0]
+            elif a == 0 or short == "0.0.0":
+                texts.setdefault(short, printable_hex(vals[0]) or vals[0])
+        tariff = None
+        tariff_text = texts.get("96.14.0", "")
+        if tariff_text.isdigit():
+            tariff = int(tariff_text)
+        meter_time = parse_timestamp(first.get("0-0:1.0.0", ""), self.zone)
+        return MeterReading(
+            protocol=MeterProtocol.DSMR,
+            values=MappingProxyType(values),
+            identity=_identity(header, texts),
+            protocol_version=dialects.protocol_version(first),
+            meter_time=meter_time,
+            tariff=tariff,
+            texts=MappingProxyType(texts),
+            lines=tuple(lines),
+            mbus=tuple(_channel(bus, data) for bus, data in sorted(channels.items())),
+        )
+
+
+def _identity(header: str, texts: dict[str, str]) -> MeterIdentity:
+    logical_name = header.lstrip("/").strip()
+    prefix = logical_name[:3].upper() if len(logical_name) >= 3 else ""
+    model = texts.get("96.1.1", "")
+    meter_id = (texts.get("96.1.0") or model or texts.get("42.0.0")
+                or texts.get("0.0.0", ""))
+    return MeterIdentity(meter_id=meter_id, logical_name=logical_name, model=model,
+                         vendor=vendor_for(prefix), prefix=prefix)
+
+
+def _collect_channel(data: dict[str, object], short: str, vals: list[str],
+                     zone: ZoneInfo) -> None:
+    if short == "24.1.0" and vals[0].isdigit():
+        data["device_type"] = int(vals[0])
+    elif short in ("96.1.0", "96.1.1"):
+        data["meter_id"] = printable_hex(vals[0]) or vals[0]
+    elif short in ("24.2.1", "24.2.3", "24.3.0"):
+        data["captured_at"] = parse_timestamp(vals[0], zone)
+        parsed = parse_number(vals[-1])
+        if parsed is not None:
+            data["value"], unit = parsed
+            # DSMR 2.2/3 gas writes the unit in its own group before the value line.
+            if unit is None and len(vals) > 1 and vals[-2].isalnum() and not vals[-2].isdigit():
+                unit = vals[-2]
+            data["unit"] = unit
+
+
+def _channel(bus: int, data: dict[str, object]) -> MbusChannel:
+    value = data.get("value")
+    captured = data.get("captured_at")
+    device_type = data.get("device_type")
+    unit = data.get("unit")
+    return MbusChannel(
+        bus=bus,
+        device_type=device_type if isinstance(device_type, int) else None,
+        meter_id=str(data.get("meter_id", "")),
+        captured_at=captured if isinstance(captured, datetime) else None,
+        value=value if isinstance(value, float) else None,
+        unit=unit if isinstance(unit, str) else None,
+    )

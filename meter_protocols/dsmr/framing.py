@@ -1,0 +1,96 @@
+"""Cutting a byte stream into P1 telegrams ("/" ... "!" CRC CRLF), with a bounded buffer.
+
+dsmr-parser's TelegramBuffer works on text and keeps everything it is given until a
+telegram completes; a meter line can deliver endless garbage, so this framer works on
+bytes and never holds more than `max_size` bytes of an unfinished telegram.
+"""
+
+from __future__ import annotations
+
+from meter_protocols.readings import Problem, ProblemKind, problem
+
+#: The largest telegram accepted. Real telegrams are 0.4-2 kB; long text messages and
+#: many M-Bus channels stay well below this.
+MAX_TELEGRAM = 8192
+#: "!" + up to four CRC digits + CR LF, with a little slack for padding NULs.
+_MAX_TRAILER = 8
+_IGNORABLE = frozenset(b"\r\n\t \x00\xff")
+
+
+class TelegramFramer:
+    def __init__(self, max_size: int = MAX_TELEGRAM) -> None:
+        self.max_size = max_size
+        self._buf = bytearray()
+
+    def reset(self) -> None:
+        self._buf.clear()
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[bytes | Problem]:
+        """Add bytes; return the complete telegrams (bytes) and problems found, in order."""
+        buf = self._buf
+        buf += data
+        out: list[bytes | Problem] = []
+        while buf:
+            start = buf.find(b"/")
+            if start < 0:
+                self._garbage(bytes(buf), out)
+                buf.clear()
+                break
+            if start > 0:
+                self._garbage(bytes(buf[:start]), out)
+                del buf[:start]
+            bang = buf.find(b"!", 1)
+            restart = buf.find(b"/", 1, bang if bang >= 0 else len(buf))
+            if restart > 0:
+                out.append(problem(ProblemKind.TRUNCATED,
+                                   f"telegram cut off after {restart} bytes by a new start",
+                                   bytes(buf[:restart])))
+                del buf[:restart]
+                continue
+            if bang < 0 or bang > self.max_size:
+                if len(buf) > self.max_size:
+                    out.append(problem(ProblemKind.OVERSIZE,
+                                       f"no telegram end within {self.max_size} bytes",
+                                       bytes(buf[:64])))
+                    buf.clear()
+                break
+            end = buf.find(b"\n", bang)
+            if end < 0:
+                if len(buf) - bang > _MAX_TRAILER:
+                    out.append(problem(ProblemKind.MALFORMED, "no line end after '!' and CRC",
+                                       bytes(buf[bang:bang + 16])))
+                    del buf[:bang + 1]
+                    continue
+                break
+            if end - bang > _MAX_TRAILER:
+                out.append(problem(ProblemKind.MALFORMED, "text after '!' is not a CRC",
+                                   bytes(buf[bang:end + 1])))
+                del buf[:end + 1]
+                continue
+            out.append(bytes(buf[:end + 1]))
+            del buf[:end + 1]
+        return out
+
+    def flush(self) -> list[bytes | Problem]:
+        """End of input: a telegram whose CRC arrived but whose line end did not is complete;
+        anything else left over is reported and dropped."""
+        buf = self._buf
+        out: list[bytes | Problem] = []
+        bang = buf.find(b"!")
+        if buf.startswith(b"/") and bang > 0 and len(buf) - bang <= _MAX_TRAILER:
+            out.append(bytes(buf) + b"\r\n")
+        elif buf:
+            out.append(problem(ProblemKind.TRUNCATED, f"{len(buf)} bytes left at end of input",
+                               bytes(buf[:64])))
+        buf.clear()
+        return out
+
+    @staticmethod
+    def _garbage(chunk: bytes, out: list[bytes | Problem]) -> None:
+        if any(b not in _IGNORABLE for b in chunk):
+            out.append(problem(ProblemKind.UNKNOWN_FORMAT,
+                               f"{len(chunk)} bytes outside any telegram", chunk))

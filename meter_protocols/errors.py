@@ -1,0 +1,10 @@
+"""The one exception base of meter_protocols.
+
+Decoders never raise on bad meter input: they return typed problems (readings.Problem).
+Exceptions are for misuse by the caller (an encoder asked to encode nonsense, a malformed
+OBIS string in a configuration).
+"""
+
+
+class ProtocolError(Exception):
+    """Base of every exception meter_protocols raises."""

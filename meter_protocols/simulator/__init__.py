@@ -1,0 +1,1 @@
+"""Virtual meters: load model, meter registers, profiles."""

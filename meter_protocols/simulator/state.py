@@ -1,0 +1,156 @@
+"""The registers of a virtual meter: energy integrated from power, tariffs, demand, clock.
+
+`MeterState.advance(t)` moves the meter to the instant t (seconds since the epoch, in the
+injected clock's time) and returns a `MeterSnapshot` of everything the meter knows, keyed
+by OBIS C.D.E in base units. Each protocol's encoder picks from it what its meter sends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from meter_protocols.simulator.load import LoadModel, PhaseSample
+
+#: Longest step of the energy integration, in seconds.
+INTEGRATION_STEP = 10.0
+#: Length of a demand period (max demand registers 1.6.x / 2.6.x), in seconds.
+DEMAND_PERIOD = 900.0
+
+TariffSchedule = Callable[[datetime], int]
+
+
+def swiss_double_tariff(local: datetime) -> int:
+    """T1 (high tariff) Monday-Friday 07-20 and Saturday 07-13 local time; T2 otherwise."""
+    weekday, hour = local.weekday(), local.hour
+    if weekday < 5 and 7 <= hour < 20:
+        return 1
+    if weekday == 5 and 7 <= hour < 13:
+        return 1
+    return 2
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSnapshot:
+    t: float  # true time, seconds since the epoch
+    meter_time: datetime  # the meter's clock (true time plus its drift), aware, local zone
+    tariff: int
+    values: Mapping[str, float]
+    sequence: int  # frames produced so far, this one included
+
+
+_ENERGY_REGISTERS = tuple(
+    f"{c}.8.{t}" for c in range(1, 9) for t in (0, 1, 2)
+)
+
+
+class MeterState:
+    def __init__(
+        self,
+        load: LoadModel,
+        start: float,
+        zone: ZoneInfo,
+        initial: Mapping[str, float] | None = None,
+        tariff_schedule: TariffSchedule = swiss_double_tariff,
+        clock_drift_s: float = 0.0,
+    ) -> None:
+        self.load = load
+        self.zone = zone
+        self.tariff_schedule = tariff_schedule
+        self.clock_drift_s = clock_drift_s
+        self._t = start
+        self._sequence = 0
+        self._energy: dict[str, float] = dict.fromkeys(_ENERGY_REGISTERS, 0.0)
+        for key, value in (initial or {}).items():
+            self._energy[key] = value
+        self._recompute_totals()
+        self._demand_window: deque[tuple[float, float, float]] = deque()  # (t, dt*P+, dt*P-)
+        self._max_demand: dict[str, float] = dict.fromkeys(
+            ("1.6.0", "1.6.1", "1.6.2", "2.6.0", "2.6.1", "2.6.2"), 0.0
+        )
+        self.overrides: dict[str, float] = {}
+
+    @property
+    def t(self) -> float:
+        return self._t
+
+    def local(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t, self.zone)
+
+    def advance(self, t: float) -> MeterSnapshot:
+        """Integrate from the last instant to t and return the meter's view at t."""
+        if t > self._t:
+            steps = max(1, math.ceil((t - self._t) / INTEGRATION_STEP))
+            dt = (t - self._t) / steps
+            for i in range(steps):
+                mid = self._t + (i + 0.5) * dt
+                self._integrate(self.load.sample(mid, self.local(mid)), dt, mid)
+            self._t = t
+        self._sequence += 1
+        return self._snapshot(self.load.sample(t, self.local(t)))
+
+    def _integrate(self, sample: PhaseSample, dt: float, t: float) -> None:
+        tariff = self.tariff_schedule(self.local(t))
+        p = sum(sample.active_w)
+        q = sum(sample.reactive_var)
+        hours = dt / 3600.0
+        imp, exp = max(p, 0.0) * hours, max(-p, 0.0) * hours
+        self._energy[f"1.8.{tariff}"] += imp
+        self._energy[f"2.8.{tariff}"] += exp
+        q_abs = abs(q) * hours
+        if q >= 0:
+            self._energy[f"3.8.{tariff}"] += q_abs
+            self._energy[f"{5 if p >= 0 else 6}.8.{tariff}"] += q_abs
+        else:
+            self._energy[f"4.8.{tariff}"] += q_abs
+            self._energy[f"{8 if p >= 0 else 7}.8.{tariff}"] += q_abs
+        self._recompute_totals()
+        self._track_demand(t, dt, max(p, 0.0), max(-p, 0.0), tariff)
+
+    def _recompute_totals(self) -> None:
+        for c in range(1, 9):
+            self._energy[f"{c}.8.0"] = self._energy[f"{c}.8.1"] + self._energy[f"{c}.8.2"]
+
+    def _track_demand(self, t: float, dt: float, p_in: float, p_out: float, tariff: int) -> None:
+        window = self._demand_window
+        window.append((t, dt * p_in, dt * p_out))
+        while window and window[0][0] < t - DEMAND_PERIOD:
+            window.popleft()
+        span = min(DEMAND_PERIOD, max(dt, t - window[0][0] + dt))
+        avg_in = sum(w[1] for w in window) / span
+        avg_out = sum(w[2] for w in window) / span
+        for direction, avg in ((1, avg_in), (2, avg_out)):
+            for key in (f"{direction}.6.0", f"{direction}.6.{tariff}"):
+                self._max_demand[key] = max(self._max_demand[key], avg)
+
+    def _snapshot(self, s: PhaseSample) -> MeterSnapshot:
+        values: dict[str, float] = dict(self._energy)
+        values.update(self._max_demand)
+        p_total = sum(s.active_w)
+        q_total = sum(s.reactive_var)
+        values["1.7.0"] = max(p_total, 0.0)
+        values["2.7.0"] = max(-p_total, 0.0)
+        values["3.7.0"] = max(q_total, 0.0)
+        values["4.7.0"] = max(-q_total, 0.0)
+        apparent = math.hypot(p_total, q_total)
+        values["9.7.0"] = apparent
+        values["13.7.0"] = abs(p_total) / apparent if apparent > 0 else 1.0
+        values["14.7.0"] = s.frequency_hz
+        for i, (p_code, v_code) in enumerate(((20, 32), (40, 52), (60, 72))):
+            p, q, v = s.active_w[i], s.reactive_var[i], s.voltage_v[i]
+            values[f"{p_code + 1}.7.0"] = max(p, 0.0)
+            values[f"{p_code + 2}.7.0"] = max(-p, 0.0)
+            values[f"{p_code + 3}.7.0"] = max(q, 0.0)
+            values[f"{p_code + 4}.7.0"] = max(-q, 0.0)
+            values[f"{v_code}.7.0"] = v
+            values[f"{v_code - 1}.7.0"] = math.hypot(p, q) / v if v > 0 else 0.0
+        values.update(self.overrides)
+        meter_time = self.local(self._t + self.clock_drift_s)
+        tariff = self.tariff_schedule(self.local(self._t))
+        return MeterSnapshot(self._t, meter_time, tariff, MappingProxyType(values),
+                             self._sequence)
