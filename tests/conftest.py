@@ -1,0 +1,52 @@
+"""Shared test set-up: where the real captures are, and the guard against lingering tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REAL_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "real"
+
+
+def real_fixture(*parts: str) -> Path:
+    """Path of a real capture under ../shared/fixtures/real.
+
+    Skips the test with a reason when the folder is absent, except under CI (the
+    environment variable CI is set), where a missing capture is a failure.
+    """
+    path = REAL_FIXTURES.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"real fixture missing under CI: {path}")
+        pytest.skip(f"real fixtures not available: {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+async def _no_lingering_tasks() -> AsyncIterator[None]:
+    """Fail any async test that leaves tasks running on the loop when it ends."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # pragma: no cover - sync tests run on a loop too in auto mode
+        yield
+        return
+    before = asyncio.all_tasks(loop)
+    yield
+    # Give cancelled tasks one turn to finish their cleanup before judging.
+    await asyncio.sleep(0)
+    current = asyncio.current_task()
+    lingering = [
+        t for t in asyncio.all_tasks(loop) - before
+        if t is not current and not t.done()
+    ]
+    if lingering:
+        for task in lingering:
+            task.cancel()
+        await asyncio.gather(*lingering, return_exceptions=True)
+        names = ", ".join(sorted(t.get_name() + ":" + repr(t.get_coro()) for t in lingering))
+        pytest.fail(f"test left {len(lingering)} task(s) running: {names}")
