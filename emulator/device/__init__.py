@@ -1,0 +1,1 @@
+"""The device core: identity, boot, clock, meter status, settings, reports and the hub."""

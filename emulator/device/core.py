@@ -1,0 +1,203 @@
+"""The device core: identity, boot, clock, meter status, latest report, and the hub.
+
+The link supervisor (emulator.meter) tells the core what happens on the line; the core
+turns decoded frames into reports, keeps the meter status machine, and hands each report
+to the hub. The API and the services read the core through this public interface only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from emulator.device.clock import Clock
+from emulator.device.hardware import HardwareState
+from emulator.device.hub import Hub
+from emulator.device.identity import BootInfo, DeviceIdentity
+from emulator.device.report import Report
+from emulator.device.settings.registry import DeviceSettings
+from emulator.device.status import LinkEvent, MeterStatus, next_status
+from meter_protocols.readings import (
+    Event,
+    FrameDecoded,
+    Interface,
+    MeterProtocol,
+    MeterReading,
+    Problem,
+    ProblemKind,
+)
+
+_LOG = logging.getLogger(__name__)
+
+#: A meter is silent when no frame came for this many of its report intervals.
+SILENCE_INTERVALS = 2.5
+#: ... but never sooner than this (seconds), and this long before any interval is known.
+SILENCE_MINIMUM = 2.0
+SILENCE_UNKNOWN_INTERVAL = 10.0
+#: Problems of one kind are logged at most once per this many seconds.
+PROBLEM_LOG_PERIOD = 60.0
+
+_STATUS_FOR_PROBLEM = {
+    ProblemKind.KEY_REQUIRED: LinkEvent.KEY_MISSING,
+    ProblemKind.DECRYPTION_FAILED: LinkEvent.KEY_WRONG,
+}
+
+
+@dataclass
+class MeterLink:
+    """What the device knows about the meter line right now."""
+
+    status: MeterStatus = MeterStatus.NOT_CONNECTED
+    interface: Interface = Interface.NONE
+    protocol: MeterProtocol | None = None
+    reading: MeterReading | None = None
+    last_frame_mono: float | None = None
+    interval: float | None = None
+    frames: int = 0
+    problems: Counter[ProblemKind] = field(default_factory=Counter)
+    encrypted: bool = False
+    authenticated: bool = False
+    line: str = ""  # the port and its settings, in words
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+
+class Device:
+    def __init__(self, identity: DeviceIdentity, clock: Clock, zone: ZoneInfo,
+                 settings: DeviceSettings, hardware: HardwareState,
+                 license_type: str = "PLUS") -> None:
+        self.identity = identity
+        self.clock = clock
+        self.zone = zone
+        self.settings = settings
+        self.hardware = hardware
+        self.license_type = license_type
+        self.reports: Hub[Report] = Hub()
+        self.boot = BootInfo.new(clock.time(), clock.monotonic())
+        self.last_reboot = self.boot.wall
+        self.meter = MeterLink()
+        self.latest: Report | None = None
+        self._report_id = 0
+        self._problem_logged: dict[ProblemKind, float] = {}
+        #: Services publish what /api/v1/system shows of them here (e.g. "mqtc").
+        self.service_status: dict[str, dict[str, Any]] = {}
+
+    # --- time -------------------------------------------------------------------------
+
+    def uptime(self) -> float:
+        return self.clock.monotonic() - self.boot.mono
+
+    # --- what the link supervisor reports -----------------------------------------------
+
+    def link_lost(self, reason: str) -> None:
+        if self.meter.status is not MeterStatus.NOT_CONNECTED:
+            _LOG.warning("meter line lost: %s", reason)
+        self._transition(LinkEvent.LINE_LOST)
+        self.meter.interface = Interface.NONE
+        self.meter.last_frame_mono = None
+
+    def link_searching(self, line: str) -> None:
+        self.meter.line = line
+        self._transition(LinkEvent.SEARCHING)
+
+    def link_listening(self, interface: Interface, line: str) -> None:
+        self.meter.interface = interface
+        self.meter.line = line
+        self._transition(LinkEvent.LISTENING)
+
+    def link_unrecognized(self) -> None:
+        self._transition(LinkEvent.UNRECOGNIZED)
+
+    def set_diagnostics(self, diagnostics: dict[str, Any]) -> None:
+        self.meter.diagnostics = diagnostics
+
+    def set_security(self, encrypted: bool, authenticated: bool) -> None:
+        self.meter.encrypted = encrypted
+        self.meter.authenticated = authenticated
+
+    def on_event(self, event: Event, interface: Interface | None = None) -> Report | None:
+        """A decoder event from the line. Returns the new report for a decoded frame."""
+        if isinstance(event, FrameDecoded):
+            return self._on_frame(event.reading, interface)
+        self._on_problem(event)
+        return None
+
+    def silence_deadline(self) -> float | None:
+        """Monotonic clock time after which the meter counts as silent; None if not armed."""
+        last = self.meter.last_frame_mono
+        if last is None:
+            return None
+        interval = self.meter.interval or SILENCE_UNKNOWN_INTERVAL
+        return last + max(SILENCE_INTERVALS * interval, SILENCE_MINIMUM)
+
+    def check_silence(self) -> None:
+        deadline = self.silence_deadline()
+        if deadline is not None and self.clock.monotonic() >= deadline:
+            if self.meter.status is MeterStatus.OK:
+                _LOG.warning("meter silent for %.1f s: NO DATA",
+                             self.clock.monotonic() - (self.meter.last_frame_mono or 0))
+            self._transition(LinkEvent.SILENCE)
+
+    # --- restart ------------------------------------------------------------------------
+
+    def restart(self) -> None:
+        """A reboot of the device: new boot id, counters from zero, the line found anew."""
+        self.boot = BootInfo.new(self.clock.time(), self.clock.monotonic())
+        self.last_reboot = self.boot.wall
+        self.meter = MeterLink()
+        self.latest = None
+        self._report_id = 0
+        self._problem_logged.clear()
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _on_frame(self, reading: MeterReading, interface: Interface | None) -> Report:
+        mono = self.clock.monotonic()
+        link = self.meter
+        interval = 0.0 if link.last_frame_mono is None else mono - link.last_frame_mono
+        if link.last_frame_mono is not None:
+            link.interval = interval
+        link.last_frame_mono = mono
+        link.frames += 1
+        link.reading = reading
+        link.protocol = reading.protocol
+        if interface is not None:
+            link.interface = interface
+        self._report_id += 1
+        meter_settings = self.settings.get("meter")
+        report = Report(
+            id=self._report_id,
+            interval=interval,
+            received_at=self.clock.time(),
+            reading=reading,
+            interface=link.interface,
+            conv_factor=meter_settings["conv_factor"],
+            time_offset=meter_settings["time_offset"],
+        )
+        self.latest = report
+        self._transition(LinkEvent.FRAME)
+        self.reports.publish(report)
+        return report
+
+    def _on_problem(self, problem: Problem) -> None:
+        self.meter.problems[problem.kind] += 1
+        status_event = _STATUS_FOR_PROBLEM.get(problem.kind)
+        if status_event is not None:
+            self._transition(status_event)
+        now = self.clock.monotonic()
+        last = self._problem_logged.get(problem.kind)
+        if last is None or now - last >= PROBLEM_LOG_PERIOD:
+            self._problem_logged[problem.kind] = now
+            _LOG.warning("meter input problem %s (%d so far): %s", problem.kind.value,
+                         self.meter.problems[problem.kind], problem.detail)
+            if problem.data:
+                _LOG.debug("offending bytes: %s", problem.data.hex(" "))
+
+    def _transition(self, event: LinkEvent) -> None:
+        old = self.meter.status
+        new = next_status(old, event)
+        if new is not old:
+            self.meter.status = new
+            _LOG.info("meter status %s -> %s (%s)", old.value, new.value, event.value)

@@ -1,0 +1,154 @@
+"""/api/v1/system: the device, its clouds and services, the meter, the radios, the card."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from emulator.device.core import Device
+from emulator.device.report import SystemVariables, num, utc_z
+
+Json = dict[str, Any]
+
+
+def _date_time(t: float, device: Device) -> tuple[str, str]:
+    moment = datetime.fromtimestamp(t, device.zone)
+    return moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
+
+
+def system_info(device: Device) -> Json:
+    now = device.clock.time()
+    date, time = _date_time(now, device)
+    boot_date, boot_time = _date_time(device.last_reboot, device)
+    plug = device.hardware.plug(device.meter.interface)
+    settings = device.settings.get("settings")
+    cloud = settings["services"]["cloud"]
+    services = device.service_status
+    license_info: Json = {"type": device.license_type}
+    if device.license_type != "FREE":
+        license_info["activation_date"] = utc_z(device.identity.created or device.boot.wall)
+    wifi_up = device.hardware.wifi.enabled and device.hardware.wifi.status == "OK"
+    return {
+        "device": {
+            "name": settings["system"]["name"],
+            "id": device.identity.device_id,
+            "model": device.identity.model,
+            "firmware": device.identity.firmware,
+            "build": device.identity.build,
+            "upgrade_capable": True,
+            "date": date,
+            "time": time,
+            "time_since_boot": int(device.uptime()),
+            "last_reboot": {"date": boot_date, "time": boot_time},
+            "plug": {"v_usb": num(plug.v_usb, 2), "v_mbus": num(plug.v_mbus, 2),
+                     "v_p1": num(plug.v_p1, 2), "v_scap": num(plug.v_scap, 2)},
+            "license": license_info,
+        },
+        "clouds": {
+            "whatwatt": {"enabled": cloud["what_watt"], "connected": cloud["what_watt"] and wifi_up,
+                         "registered": cloud["what_watt"]},
+            "mystrom": {"enabled": cloud["mystrom"],
+                        "status": ("REGISTERED" if wifi_up else "DISCONNECTED")
+                        if cloud["mystrom"] else "DISABLED"},
+            "solar_manager": {"enabled": cloud["solar_manager"],
+                              "connected": cloud["solar_manager"] and wifi_up},
+            "mqtc": services.get("mqtc", {"enabled": False, "connected": False}),
+            "stromkonto": {"enabled": cloud["stromkonto"],
+                           "connected": cloud["stromkonto"] and wifi_up},
+        },
+        "services": {"berry": {"execution_status": {"state": "IDLE"}}},
+        "meter": meter_info(device),
+        "wifi": wifi_info(device),
+        "ethernet": ethernet_info(device),
+        "sd_card": {
+            "installed": device.hardware.sd_card.installed,
+            "type": device.hardware.sd_card.type,
+            "size": device.hardware.sd_card.size,
+            "speed": device.hardware.sd_card.speed,
+        },
+    }
+
+
+def meter_info(device: Device) -> Json:
+    link = device.meter
+    reading = link.reading
+    ident = reading.identity if reading else None
+    date = time = ""
+    if device.latest is not None:
+        date, time = _date_time(device.latest.timestamp, device)
+    return {
+        "status": link.status.value,
+        "interface": link.interface.value,
+        "id": ident.meter_id if ident else "",
+        "manufacturer": ident.vendor if ident else "",
+        "type": ident.logical_name if ident else "",
+        "model": ident.model if ident else "",
+        "protocol": link.protocol.value if link.protocol else "",
+        "protocol_version": reading.protocol_version if reading else "",
+        "report_interval": num(link.interval or 0),
+        "enc_en": link.encrypted,
+        "auth_en": link.authenticated,
+        "tariff": (reading.tariff or 0) if reading else 0,
+        "date": date,
+        "time": time,
+    }
+
+
+def wifi_info(device: Device) -> Json:
+    wifi = device.hardware.wifi
+    return {
+        "ssid": wifi.ssid, "bssid": wifi.bssid, "channel": wifi.channel, "ht": wifi.ht,
+        "rssi": wifi.rssi, "signal": wifi.signal, "auth_mode": wifi.auth_mode,
+        "pairwise_cipher": wifi.pairwise_cipher, "group_cipher": wifi.group_cipher,
+        "phy": wifi.phy, "wps": wifi.wps, "country": wifi.country,
+        "mac": device.identity.wifi_mac, "ip": wifi.ip, "mask": wifi.mask,
+        "gateway": wifi.gateway, "dns": wifi.dns, "status": wifi.status, "mode": wifi.mode,
+    }
+
+
+def ethernet_info(device: Device) -> Json:
+    eth = device.hardware.ethernet
+    return {
+        "mac": device.identity.ethernet_mac,
+        "status": "Up" if eth.up else "Down",
+        "ip": eth.ip, "mask": eth.mask, "gateway": eth.gateway, "dns": eth.dns,
+    }
+
+
+def system_variables(device: Device) -> SystemVariables:
+    """The device side of the template variables (manual 4.1.1)."""
+    wifi = device.hardware.wifi
+    eth = device.hardware.ethernet
+    plug = device.hardware.plug(device.meter.interface)
+    wifi_vars = {
+        "mode": "sta" if wifi.enabled else "off",
+        "sta.status": wifi.status.lower(),
+        "sta.ssid": wifi.ssid,
+        "sta.bssid": wifi.bssid,
+        "sta.rssi": str(wifi.rssi),
+        "sta.channel": str(wifi.channel),
+        "sta.mac": device.identity.wifi_mac,
+        "sta.ip": wifi.ip,
+        "sta.mask": wifi.mask,
+        "sta.gw": wifi.gateway,
+        "sta.dns": wifi.dns,
+    }
+    eth_vars = {
+        "state": "up" if eth.up else "down",
+        "mac": device.identity.ethernet_mac,
+        "ip": eth.ip,
+        "mask": eth.mask,
+        "gw": eth.gateway,
+        "dns": eth.dns,
+    }
+    return SystemVariables(
+        name=device.settings.get("settings")["system"]["name"],
+        device_id=device.identity.device_id,
+        firmware=device.identity.firmware,
+        now=device.clock.time(),
+        meter_status=device.meter.status.value,
+        interface=device.meter.interface,
+        plug={"usb": plug.v_usb, "p1": plug.v_p1, "mbus": plug.v_mbus},
+        wifi=wifi_vars,
+        ethernet=eth_vars,
+    )
