@@ -1,0 +1,62 @@
+"""GET /api/v1/report: the latest report, with the meter and system objects.
+
+The report object is the same for every request until the next frame arrives, so its JSON
+is encoded once per report; only the system object (its clock) is built per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from emulator.api.common import DEVICE, dumps, json_bytes_response
+from emulator.device.core import Device
+from emulator.device.report import (
+    empty_report_object,
+    meter_object,
+    report_object,
+    system_object,
+)
+
+
+@dataclass
+class _Cache:
+    key: tuple[object, ...] = ()  # compared by identity: (report, status, interface, reading)
+    prefix: bytes = b""
+
+    def fresh(self, key: tuple[object, ...]) -> bool:
+        return len(key) == len(self.key) and all(a is b for a, b in zip(key, self.key,
+                                                                         strict=True))
+
+
+CACHE: Final = web.AppKey("report_cache", _Cache)
+
+
+def report_body(device: Device, cache: _Cache) -> bytes:
+    latest = device.latest
+    link = device.meter
+    key = (latest, link.status, link.interface, link.reading)
+    if latest is None or not cache.fresh(key):
+        if latest is None:
+            report = empty_report_object(device.clock.time(), device.zone,
+                                         device.settings.get("meter")["conv_factor"])
+        else:
+            report = report_object(latest, device.zone)
+        meter = meter_object(link.status.value, link.interface, link.reading)
+        cache.prefix = ('{"report":' + dumps(report) + ',"meter":' + dumps(meter)
+                        + ',"system":').encode()
+        cache.key = key
+    system = system_object(device.identity.device_id, device.clock.time(), device.zone,
+                           device.boot.boot_id, device.uptime())
+    return cache.prefix + dumps(system).encode() + b"}"
+
+
+async def get_report(request: web.Request) -> web.Response:
+    return json_bytes_response(report_body(request.app[DEVICE], request.app[CACHE]))
+
+
+def setup(app: web.Application) -> None:
+    app[CACHE] = _Cache()
+    app.router.add_get("/api/v1/report", get_report)
