@@ -1,0 +1,108 @@
+"""The composition root: the only place that knows every part. Builds the device from an
+AppConfig, starts its meter link, HTTP server and services, and stops them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from emulator.api import create_app
+from emulator.config import AppConfig
+from emulator.device.clock import Clock, ScaledClock
+from emulator.device.core import Device
+from emulator.device.hardware import HardwareState
+from emulator.device.identity import load_identity
+from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.registry import DeviceSettings
+from emulator.device.settings.store import SettingsStore
+from emulator.device.settings.system import system_settings
+from emulator.meter.line import Line
+from emulator.meter.serial_line import SerialLine
+from emulator.meter.source import MeterSource, SourceKind
+from emulator.meter.supervisor import LinkSupervisor
+from emulator.meter.virtual_line import VirtualLine
+from meter_protocols.simulator.meter import VirtualMeter
+from meter_protocols.simulator.profiles import get_profile
+
+_LOG = logging.getLogger(__name__)
+
+
+def line_factory(source: MeterSource, clock: Clock, seed: int, zone: ZoneInfo) -> Line | None:
+    """The line for a source; None when the source cannot be served yet."""
+    if source.kind is SourceKind.VIRTUAL:
+        meter = VirtualMeter(get_profile(source.target), seed=seed, start=clock.time(),
+                             zone=zone)
+        return VirtualLine(meter, clock)
+    if source.kind in (SourceKind.SERIAL, SourceKind.SOCKET):
+        return SerialLine(source.target)
+    return None
+
+
+class EmulatorApp:
+    def __init__(self, config: AppConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or ScaledClock(config.speed, config.start_time)
+        self.zone = ZoneInfo(config.timezone)
+        data_dir = config.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        identity = load_identity(data_dir, self.clock.time(), config.device_id)
+        store = SettingsStore(data_dir / "settings")
+        settings = DeviceSettings(store, {
+            "settings": system_settings(identity.device_id),
+            "meter": METER_SETTINGS,
+        })
+        hardware = HardwareState.for_device(identity.device_id, sd_card=config.sdcard)
+        self.device = Device(identity, self.clock, self.zone, settings, hardware,
+                             license_type=config.license.value.upper())
+        self.web = create_app(self.device)
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.port = 0
+        self._meter_line = self._make_meter_line()
+
+    def _make_meter_line(self) -> Line:
+        line = line_factory(self.config.meter, self.clock, self.config.seed, self.zone)
+        if line is None:
+            raise NotImplementedError(f"meter source {self.config.meter} is not supported yet")
+        return line
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.http_host}:{self.port}"
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.web, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
+        await site.start()
+        server = site._server  # aiohttp keeps the listening sockets here
+        if isinstance(server, asyncio.Server) and server.sockets:
+            self.port = int(server.sockets[0].getsockname()[1])
+        else:
+            self.port = self.config.http_port
+        supervisor = LinkSupervisor(self.device, self._line)
+        self._tasks.append(asyncio.get_running_loop().create_task(supervisor.run(),
+                                                                  name="meter link"))
+        _LOG.info("device %s serving %s, meter %s", self.device.identity.device_id, self.url,
+                  self.config.meter)
+
+    def _line(self) -> Line:
+        # A virtual meter keeps its registers across reconnections; a port is reopened.
+        if isinstance(self._meter_line, VirtualLine):
+            return self._meter_line
+        return self._make_meter_line()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

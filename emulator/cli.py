@@ -1,0 +1,224 @@
+"""The command line: `whatwatt-emulator [OPTIONS]`, `... meter`, `... profiles`.
+
+Every option of the device has an environment variable (WHATWATT_HTTP, WHATWATT_DATA_DIR,
+...) so a container can be configured without a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from emulator import __version__
+from emulator.config import AppConfig, AuthMode, License, default_data_dir
+from emulator.device.clock import ScaledClock
+from emulator.meter.source import MeterSource, SourceError
+from meter_protocols.simulator.meter import VirtualMeter
+from meter_protocols.simulator.profiles import DEFAULT_PROFILE, PROFILES, get_profile
+
+_LOG = logging.getLogger("emulator")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"WHATWATT_{name}", default)
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name) or "").lower() in ("1", "true", "yes", "on")
+
+
+def host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+def meter_source(text: str) -> MeterSource:
+    try:
+        return MeterSource.parse(text)
+    except SourceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def instant(text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time, got {text!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the time zone, e.g. 2025-01-22T11:54:00+01:00")
+    return moment.timestamp()
+
+
+def device_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="whatwatt-emulator",
+        description="Run an emulated whatwatt Go: reads a meter, serves the device's API.",
+        epilog="Subcommands: 'whatwatt-emulator meter --help' runs only a virtual meter on a "
+               "pty or TCP; 'whatwatt-emulator profiles' lists the virtual meters. Every "
+               "option has an environment variable WHATWATT_<OPTION> (e.g. WHATWATT_HTTP).",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--http", type=host_port, default=_env("HTTP", "127.0.0.1:8080"),
+                   metavar="HOST:PORT", help="where to serve HTTP (default 127.0.0.1:8080)")
+    p.add_argument("--data-dir", type=Path,
+                   default=Path(_env("DATA_DIR") or default_data_dir()),
+                   help="settings, identity and SD card (created if missing)")
+    p.add_argument("--meter", type=meter_source,
+                   default=_env("METER", f"virtual:{DEFAULT_PROFILE}"), metavar="SOURCE",
+                   help="virtual:PROFILE (default virtual:ensor-ers), a serial device such "
+                        "as /dev/ttyUSB0, socket://HOST:PORT, or replay:FILE")
+    p.add_argument("--device-id", default=_env("DEVICE_ID"), metavar="HEX12",
+                   help="fixed device id (default: generated once, kept in the data dir)")
+    p.add_argument("--no-sdcard", action="store_true", default=_env_flag("NO_SDCARD"),
+                   help="behave as if no microSD card were inserted")
+    p.add_argument("--no-mdns", action="store_true", default=_env_flag("NO_MDNS"),
+                   help="do not advertise on the network (mDNS is not built yet: accepted)")
+    p.add_argument("--speed", type=positive, default=float(_env("SPEED", "1") or 1),
+                   metavar="FACTOR", help="run the device's clock this many times faster")
+    p.add_argument("--seed", type=int, default=int(_env("SEED", "1") or 1),
+                   help="seed of the virtual meter's values")
+    p.add_argument("--timezone", default=_env("TIMEZONE", "Europe/Zurich"),
+                   help="the device's local time zone (default Europe/Zurich)")
+    p.add_argument("--start-time", type=instant, default=_env("START_TIME"),
+                   metavar="ISO8601", help="start the device's clock at this instant")
+    p.add_argument("--auth", type=AuthMode, choices=list(AuthMode),
+                   default=_env("AUTH", "both"),
+                   help="HTTP authentication when protection is on (default both)")
+    p.add_argument("--license", type=License, choices=list(License),
+                   default=_env("LICENSE", "plus"), help="licence type (default plus)")
+    p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p
+
+
+def meter_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="whatwatt-emulator meter",
+        description="Run only a virtual meter, at the other end of a pty or TCP connection.")
+    p.add_argument("--profile", default=_env("PROFILE", DEFAULT_PROFILE),
+                   choices=sorted(PROFILES), help="the meter to emulate")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pty", action="store_true",
+                       help="create a pty, print its path, serve telegrams on it")
+    where.add_argument("--tcp", type=host_port, metavar="HOST:PORT",
+                       help="serve telegrams to TCP clients (like ser2net or a P1 dongle)")
+    p.add_argument("--link", type=Path, metavar="PATH",
+                   help="with --pty: also make a symlink PATH to the pty, so the reader "
+                        "finds it again after this process restarts")
+    p.add_argument("--seed", type=int, default=int(_env("SEED", "1") or 1))
+    p.add_argument("--speed", type=positive, default=float(_env("SPEED", "1") or 1))
+    p.add_argument("--timezone", default=_env("TIMEZONE", "Europe/Zurich"))
+    p.add_argument("--start-time", type=instant, default=_env("START_TIME"), metavar="ISO8601")
+    p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_device(config: AppConfig) -> None:
+    from emulator.app import EmulatorApp  # noqa: PLC0415 - keeps `profiles` start-up light
+
+    app = EmulatorApp(config)
+    await app.start()
+    print(f"whatwatt-emulator: serving {app.url}", flush=True)  # noqa: T201
+    try:
+        await _until_signalled()
+    finally:
+        await app.stop()
+
+
+async def run_meter(args: argparse.Namespace) -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    from emulator.meter.serve import PtyMeterServer, TcpMeterServer  # noqa: PLC0415
+
+    clock = ScaledClock(args.speed, args.start_time)
+    meter = VirtualMeter(get_profile(args.profile), seed=args.seed, start=clock.time(),
+                         zone=ZoneInfo(args.timezone))
+    server: PtyMeterServer | TcpMeterServer
+    if args.pty:
+        server = PtyMeterServer(meter, clock, args.link)
+        path = await server.start()
+        print(path, flush=True)  # noqa: T201
+        _LOG.info("virtual meter %s on %s", args.profile, path)
+    else:
+        host, port = args.tcp
+        server = TcpMeterServer(meter, clock)
+        port = await server.start(host, port)
+        print(f"tcp://{host}:{port}", flush=True)  # noqa: T201
+        _LOG.info("virtual meter %s on tcp %s:%d", args.profile, host, port)
+    try:
+        await _until_signalled()
+    finally:
+        await server.stop()
+
+
+def list_profiles() -> None:
+    for name, profile in sorted(PROFILES.items()):
+        print(f"{name:20} {profile.protocol.value:5} {profile.interface.value:5} "  # noqa: T201
+              f"{profile.line!s:14} every {profile.interval:g} s  {profile.title}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["profiles"]:
+        list_profiles()
+        return 0
+    if args_list[:1] == ["meter"]:
+        margs = meter_parser().parse_args(args_list[1:])
+        _setup_logging(margs.log_level)
+        asyncio.run(run_meter(margs))
+        return 0
+    parser = device_parser()
+    args = parser.parse_args(args_list)
+    _setup_logging(args.log_level)
+    http = args.http if isinstance(args.http, tuple) else host_port(args.http)
+    meter = args.meter if isinstance(args.meter, MeterSource) else meter_source(args.meter)
+    start_time = args.start_time
+    if isinstance(start_time, str):
+        start_time = instant(start_time)
+    config = AppConfig(
+        http_host=http[0], http_port=http[1], data_dir=args.data_dir, meter=meter,
+        device_id=args.device_id, sdcard=not args.no_sdcard, mdns=not args.no_mdns,
+        speed=args.speed, seed=args.seed, timezone=args.timezone, start_time=start_time,
+        auth=AuthMode(args.auth), license=License(args.license),
+    )
+    try:
+        asyncio.run(run_device(config))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""AppConfig: everything the command line (or its environment variables) decides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from emulator.meter.source import MeterSource
+
+
+class AuthMode(StrEnum):
+    DIGEST = "digest"  # firmware 1.10 and later
+    BASIC = "basic"  # earlier firmware
+    BOTH = "both"  # Digest challenge first, Basic accepted too
+
+
+class License(StrEnum):
+    FREE = "free"
+    PLUS = "plus"
+    PRO = "pro"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "whatwatt-emulator"
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    data_dir: Path = field(default_factory=default_data_dir)
+    meter: MeterSource = field(default_factory=lambda: MeterSource.parse("virtual:ensor-ers"))
+    device_id: str | None = None
+    sdcard: bool = True
+    mdns: bool = True
+    speed: float = 1.0
+    seed: int = 1
+    timezone: str = "Europe/Zurich"
+    start_time: float | None = None  # the clock's start (epoch seconds); None: now
+    auth: AuthMode = AuthMode.BOTH
+    license: License = License.PLUS
+    control_api: bool = True  # /emulator/v1/...

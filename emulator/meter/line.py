@@ -1,0 +1,50 @@
+"""A meter line: the one interface a real port, a pty, a socket and the virtual wire share."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from meter_protocols.line import LineSettings
+from meter_protocols.readings import Interface
+
+
+class LineError(Exception):
+    """Base of the meter line's errors."""
+
+
+class LineUnavailable(LineError):
+    """The line cannot be opened (no such port, connection refused)."""
+
+
+class LineClosed(LineError):
+    """The line went away while in use (unplugged, meter process gone, socket closed)."""
+
+
+class Line(Protocol):
+    @property
+    def name(self) -> str:
+        """The port in words, for logs and diagnostics."""
+        ...
+
+    @property
+    def interface(self) -> Interface:
+        """The physical interface if the line knows it (a virtual meter does), else NONE."""
+        ...
+
+    @property
+    def reconfigurable(self) -> bool:
+        """Whether line settings really change what is received (a UART does; a TCP
+        socket carries bytes whatever the settings)."""
+        ...
+
+    async def open(self, settings: LineSettings) -> None: ...
+
+    async def read(self) -> bytes:
+        """The next bytes received; raises LineClosed when the line is gone."""
+        ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def reconfigure(self, settings: LineSettings) -> None: ...
+
+    async def close(self) -> None: ...
