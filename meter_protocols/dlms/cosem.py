@@ -1,0 +1,221 @@
+"""From a notification body (one Data tree) to the COSEM objects it carries.
+
+The common push layouts, tried in this order:
+1. Self-described (Landis+Gyr and other IEC 62056-6-2 push setups): the first element is
+   the push setup's push_object_list (array of {class_id, logical_name, attribute_index,
+   data_index}); element i is the value of entry i.
+2. Named values: logical-name octet strings each followed by the value and, for
+   registers, optionally by a scaler_unit structure {integer, enum} - whether the pairs
+   are structures (Aidon: {ln, value, scaler_unit}), or one flat structure (Kaifa's
+   Swedish list, Kamstrup, Austrian meters: ln, value, ln, value, ...).
+3. Bare values in a known order (layouts.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from meter_protocols.dlms import layouts
+from meter_protocols.dlms.axdr import Data, Tag
+from meter_protocols.obis import Obis
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class PushedItem:
+    """One value of the push, with what the frame (or a known layout) says about it."""
+
+    obis: Obis
+    data: Data
+    class_id: int | None = None  # None: the frame does not say
+    attribute: int = 2
+    scaler: int | None = None  # the meter's own scaler_unit
+    unit: int | None = None
+    layout_scaler: int | None = None  # from a known layout table
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class PushContent:
+    items: tuple[PushedItem, ...]
+    layout: str
+    vendor: str = ""
+    prefix: str = ""
+    list_version: str = ""
+
+
+def is_logical_name(value: Data) -> bool:
+    raw = value.value
+    return (value.tag == Tag.OCTET_STRING and isinstance(raw, bytes) and len(raw) == 6
+            and raw[5] == 0xFF and raw[0] <= 15)
+
+
+def is_scaler_unit(value: Data) -> bool:
+    items = value.items
+    return (value.tag == Tag.STRUCTURE and len(items) == 2 and items[0].tag == Tag.INT8
+            and items[1].tag == Tag.ENUM)
+
+
+def extract(body: Data) -> PushContent | None:
+    """The objects of a notification body, or None when no layout fits."""
+    content = _self_described(body)
+    if content is None:
+        content = _named(body)
+    if content is None:
+        content = _ordered(body)
+    return content
+
+
+# -- 1. push_object_list first ----------------------------------------------------------
+
+def _object_list(value: Data) -> list[tuple[int, Obis, int, int]] | None:
+    if value.tag != Tag.ARRAY or not value.items:
+        return None
+    entries = []
+    for entry in value.items:
+        fields = entry.items
+        if entry.tag != Tag.STRUCTURE or len(fields) != 4:
+            return None
+        class_id, name, attribute, index = fields
+        if not (isinstance(class_id.value, int) and isinstance(attribute.value, int)
+                and isinstance(index.value, int) and isinstance(name.value, bytes)
+                and len(name.value) == 6):
+            return None
+        entries.append((class_id.value, Obis.from_bytes(name.value), attribute.value,
+                        index.value))
+    return entries
+
+
+def _self_described(body: Data) -> PushContent | None:
+    values = body.items
+    if body.tag not in (Tag.STRUCTURE, Tag.ARRAY) or not values:
+        return None
+    entries = _object_list(values[0])
+    if entries is None:
+        return None
+    listing = tuple(
+        MappingProxyType({"logical_name": obis.reduced, "class": class_id,
+                          "attribute": attribute, "data_index": index})
+        for class_id, obis, attribute, index in entries
+    )
+    items: list[PushedItem] = []
+    scaler_units: dict[Obis, Data] = {}
+    extras: dict[Obis, dict[str, Any]] = {}
+    first_setup = True
+    for (class_id, obis, attribute, _), value in zip(entries, values, strict=False):
+        if class_id == 40 and attribute == 2 and first_setup:
+            first_setup = False
+            items.append(PushedItem(obis, value, 40, 2,
+                                    extra=MappingProxyType({"push_object_list": listing})))
+        elif class_id in (3, 4) and attribute == 3 and is_scaler_unit(value):
+            scaler_units[obis] = value
+        elif class_id == 4 and attribute in (4, 5):
+            extras.setdefault(obis, {})["status" if attribute == 4 else "capture_time"] = value
+        elif class_id == 8 and attribute in (3, 4):
+            extras.setdefault(obis, {})["time_zone" if attribute == 3 else "status"] = value
+        elif attribute == 2:
+            items.append(PushedItem(obis, value, class_id, 2))
+    out = []
+    for item in items:
+        su = scaler_units.get(item.obis)
+        extra = extras.get(item.obis)
+        if su is None and extra is None:
+            out.append(item)
+            continue
+        scaler, unit = _scaler_unit(su)
+        out.append(PushedItem(item.obis, item.data, item.class_id, 2, scaler, unit,
+                              extra=MappingProxyType(extra or {}) if extra else item.extra))
+    return PushContent(tuple(out), "push-object-list")
+
+
+def _scaler_unit(value: Data | None) -> tuple[int | None, int | None]:
+    if value is None:
+        return None, None
+    scaler, unit = value.items
+    return (scaler.value if isinstance(scaler.value, int) else None,
+            unit.value if isinstance(unit.value, int) else None)
+
+
+# -- 2. logical names next to their values --------------------------------------------------
+
+def _tokens(value: Data, depth: int = 0) -> Iterator[Data]:
+    """Leaves in document order; scaler_unit structures stay whole."""
+    if value.tag in (Tag.STRUCTURE, Tag.ARRAY) and not is_scaler_unit(value) and depth < 8:
+        for item in value.items:
+            yield from _tokens(item, depth + 1)
+    else:
+        yield value
+
+
+def _named(body: Data) -> PushContent | None:
+    leading: list[Data] = []
+    items: list[PushedItem] = []
+    pending: Obis | None = None
+    last: PushedItem | None = None
+    for token in _tokens(body):
+        if is_logical_name(token):
+            assert isinstance(token.value, bytes)
+            pending = Obis.from_bytes(token.value)
+            last = None
+        elif is_scaler_unit(token):
+            if last is not None and last.scaler is None:
+                scaler, unit = _scaler_unit(token)
+                last = PushedItem(last.obis, last.data, last.class_id, 2, scaler, unit)
+                items[-1] = last
+        elif pending is not None:
+            last = PushedItem(pending, token)
+            items.append(last)
+            pending = None
+        elif not items:
+            leading.append(token)
+    if not items:
+        return None
+    list_version = ""
+    for item in items:
+        if (item.obis.c, item.obis.d, item.obis.e) == (0, 2, 129):
+            list_version = _text(item.data)
+            break
+    if not list_version and leading:
+        list_version = _text(leading[0])
+        if list_version:
+            items.insert(0, PushedItem(layouts.LIST_VERSION, leading[0], 1))
+    known = layouts.list_scalers(list_version) if list_version else None
+    if known is not None and known.scalers:
+        items = [
+            PushedItem(i.obis, i.data, i.class_id, i.attribute, i.scaler, i.unit,
+                       known.scalers.get(i.obis.short), i.extra)
+            for i in items
+        ]
+    return PushContent(tuple(items), "named-values",
+                       vendor=known.vendor if known else "",
+                       prefix=known.prefix if known else "", list_version=list_version)
+
+
+def _text(value: Data) -> str:
+    raw = value.value
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bytes) and raw and all(0x20 <= b < 0x7F for b in raw):
+        return raw.decode("ascii")
+    return ""
+
+
+# -- 3. bare values in a known order ----------------------------------------------------------
+
+def _ordered(body: Data) -> PushContent | None:
+    values = body.items
+    if body.tag != Tag.STRUCTURE or any(v.is_container for v in values):
+        return None
+    order = layouts.match_value_order(values)
+    if order is None:
+        return None
+    items = tuple(
+        PushedItem(obis, value, layout_scaler=scaler)
+        for (obis, scaler), value in zip(order.slots, values, strict=False)
+    )
+    list_version = _text(values[0]) if values[0].tag != Tag.UINT32 else ""
+    return PushContent(items, order.name, order.vendor, order.prefix, list_version)

@@ -1,0 +1,356 @@
+"""DLMS/COSEM push decoder, sans-I/O: bytes in, MeterReading events out.
+
+    link layer (HDLC / M-Bus / none)  ->  [GBT blocks]  ->  [general ciphering]
+        ->  data-notification  ->  COSEM objects  ->  scalers  ->  MeterReading
+
+`DlmsDecoder.feed(data)` returns `FrameDecoded` or `Problem` events; it never raises on bad
+input and keeps bounded buffers. Keys and scalers can be changed while it runs
+(`set_keys`, `set_scalers`). `security` tells what the last ciphered or plain APDU used
+(the device shows it as meter.enc_en / meter.auth_en).
+
+A ciphered APDU whose plaintext is a DSMR telegram (Luxembourg Smarty) is handed to the
+DSMR decoder; its reading keeps protocol DSMR, because that is what the payload is and
+what the device's report shows for such a meter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from meter_protocols.dlms import apdu as apdu_mod
+from meter_protocols.dlms import cosem, gbt, security
+from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Tag
+from meter_protocols.dlms.hdlc import SEGMENT_BIT, HdlcAssembler, HdlcFrame, HdlcFramer
+from meter_protocols.dlms.link import Framing, LinkMessage, strip_llc
+from meter_protocols.dlms.mapping import ReadingBuilder
+from meter_protocols.dlms.mbus import FIN_BIT, MbusAssembler, MbusFrame, MbusFramer
+from meter_protocols.dlms.raw import RawFramer
+from meter_protocols.dlms.scalers import ScalerConfig, ScalerResolver
+from meter_protocols.dlms.security import DlmsKeys
+from meter_protocols.dsmr.decoder import DsmrDecoder
+from meter_protocols.readings import (
+    Event,
+    FrameDecoded,
+    MeterProtocol,
+    Problem,
+    ProblemKind,
+    problem,
+)
+
+#: After this many problems in a row, auto framing lets go of what it found.
+_AUTO_RELEASE = 8
+#: Bytes kept while auto framing has not found a frame yet.
+_AUTO_BUFFER = 4096
+_CANDIDATES = {0x7E: Framing.HDLC, 0x68: Framing.MBUS,
+               **dict.fromkeys(apdu_mod.APDU_STARTS, Framing.RAW)}
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityState:
+    """What the meter's last APDU used. `ciphered` False: sent in clear."""
+
+    ciphered: bool = False
+    encrypted: bool = False  # meter.enc_en
+    authenticated: bool = False  # meter.auth_en: the frame carries an authentication tag
+    verified: bool = False  # the tag was checked with the authentication key
+    security_control: int | None = None
+    system_title: bytes = b""
+    invocation_counter: int | None = None
+
+
+class DlmsDecoder:
+    protocol = MeterProtocol.DLMS
+
+    def __init__(self, *, keys: DlmsKeys | None = None, scalers: ScalerConfig | None = None,
+                 zone: ZoneInfo | None = None, framing: Framing | str = Framing.AUTO) -> None:
+        self.zone = zone or ZoneInfo("Europe/Zurich")
+        self.framing = Framing(framing)
+        self._keys = keys or DlmsKeys()
+        self._resolver = ScalerResolver(scalers)
+        self._builder = ReadingBuilder(self._resolver, self.zone)
+        self._hdlc = HdlcFramer()
+        self._hdlc_messages = HdlcAssembler()
+        self._mbus = MbusFramer()
+        self._mbus_messages = MbusAssembler()
+        self._raw = RawFramer()
+        self._gbt = gbt.GbtAssembler()
+        self._dsmr = DsmrDecoder(self.zone)
+        self._detected: Framing | None = None if self.framing is Framing.AUTO else self.framing
+        self._failures = 0
+        self._counters: Counter[ProblemKind] = Counter()
+        self._auto_buf = b""
+        self._gbt_wire = 0
+        self.security = SecurityState()
+        self.frames = 0  # readings produced
+
+    # -- settings that change on a running link -------------------------------------------
+
+    @property
+    def keys(self) -> DlmsKeys:
+        return self._keys
+
+    def set_keys(self, keys: DlmsKeys) -> None:
+        self._keys = keys
+
+    @property
+    def scalers(self) -> ScalerConfig:
+        return self._resolver.config
+
+    def set_scalers(self, config: ScalerConfig) -> None:
+        """New scalers_set or custom list; automatic decisions are made again."""
+        self._resolver.set_config(config)
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def detected_framing(self) -> Framing | None:
+        """The link layer in use (auto framing: None until a frame was recognised)."""
+        return self._detected
+
+    @property
+    def counters(self) -> Mapping[ProblemKind, int]:
+        """Problems seen since construction, by kind."""
+        return MappingProxyType(dict(self._counters))
+
+    @property
+    def buffered(self) -> int:
+        return (self._hdlc.buffered + self._mbus.buffered + self._raw.buffered
+                + len(self._auto_buf))
+
+    def reset(self) -> None:
+        """Drop partial frames and what auto-detection and scaler detection learned."""
+        for part in (self._hdlc, self._hdlc_messages, self._mbus, self._mbus_messages,
+                     self._raw):
+            part.reset()
+        self._gbt.clear()
+        self._resolver.reset()
+        self._detected = None if self.framing is Framing.AUTO else self.framing
+        self._failures = 0
+        self._auto_buf = b""
+        self.security = SecurityState()
+
+    # -- bytes in -------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> list[Event]:
+        if self._detected is None:
+            found = self._detect(data)
+            if found is None:
+                return []
+            self._detected, data = found
+        return self._account(self._feed_link(self._detected, data))
+
+    def flush(self) -> list[Event]:
+        """End of input: what is left becomes a problem (raw framing: decoded if complete)."""
+        events: list[Event] = []
+        if self._detected is Framing.HDLC:
+            events += [e for e in self._hdlc.flush() if isinstance(e, Problem)]
+        elif self._detected is Framing.MBUS:
+            events += [e for e in self._mbus.flush() if isinstance(e, Problem)]
+        elif self._detected is Framing.RAW:
+            for item in self._raw.flush():
+                events += self._message(item) if isinstance(item, LinkMessage) else [item]
+        elif self._auto_buf:
+            events.append(problem(ProblemKind.UNKNOWN_FORMAT,
+                                  f"{len(self._auto_buf)} bytes in no known framing",
+                                  self._auto_buf[:64]))
+        self._auto_buf = b""
+        return self._account(events)
+
+    def _detect(self, data: bytes) -> tuple[Framing, bytes] | None:
+        """Auto framing: the first place where a complete frame of some kind checks out.
+
+        Returns the framing and the bytes from that frame on, or None (bytes kept, bounded).
+        """
+        buf = self._auto_buf + data
+        undecided = -1
+        for offset, byte in enumerate(buf):
+            candidate = _CANDIDATES.get(byte)
+            if candidate is None:
+                continue
+            verdict = _probe(candidate, buf[offset:])
+            if verdict:
+                self._auto_buf = b""
+                return candidate, buf[offset:]
+            if verdict is None and undecided < 0:
+                undecided = offset
+        keep = buf[undecided:] if undecided >= 0 else buf[-8:]
+        self._auto_buf = keep[-_AUTO_BUFFER:]
+        return None
+
+    def _feed_link(self, framing: Framing, data: bytes) -> list[Event]:
+        events: list[Event] = []
+        if framing is Framing.HDLC:
+            for frame in self._hdlc.feed(data):
+                if isinstance(frame, HdlcFrame):
+                    for message in self._hdlc_messages.push(frame):
+                        events += self._message(message) if isinstance(message, LinkMessage) \
+                            else [message]
+                else:
+                    if frame.kind is ProblemKind.BAD_CRC:
+                        self._hdlc_messages.lost(
+                            segmented=bool(frame.data and frame.data[0] & SEGMENT_BIT))
+                    events.append(frame)
+        elif framing is Framing.MBUS:
+            for mframe in self._mbus.feed(data):
+                if isinstance(mframe, MbusFrame):
+                    for message in self._mbus_messages.push(mframe):
+                        events += self._message(message) if isinstance(message, LinkMessage) \
+                            else [message]
+                else:
+                    if mframe.kind is ProblemKind.BAD_CRC and len(mframe.data) > 6:
+                        self._mbus_messages.lost(last=bool(mframe.data[6] & FIN_BIT))
+                    events.append(mframe)
+        else:
+            for item in self._raw.feed(data):
+                events += self._message(item) if isinstance(item, LinkMessage) else [item]
+        return events
+
+    def _account(self, events: list[Event]) -> list[Event]:
+        for event in events:
+            if isinstance(event, Problem):
+                self._counters[event.kind] += 1
+                self._failures += 1
+            else:
+                self._failures = 0
+                self.frames += 1
+        if self.framing is Framing.AUTO and self._failures >= _AUTO_RELEASE:
+            self._detected = None  # lost the line: look again
+            self._failures = 0
+            for part in (self._hdlc, self._hdlc_messages, self._mbus, self._mbus_messages,
+                         self._raw):
+                part.reset()
+            self._gbt.clear()
+        return events
+
+    # -- APDUs ------------------------------------------------------------------------------------
+
+    def _message(self, message: LinkMessage) -> list[Event]:
+        payload = strip_llc(message.payload)
+        if not payload:
+            return []
+        if payload[0] == gbt.TAG:
+            return self._block(payload, message)
+        return self.decode_apdu(payload, size=message.size, segments=message.segments)
+
+    def _block(self, payload: bytes, message: LinkMessage) -> list[Event]:
+        try:
+            block = gbt.parse_block(payload)
+        except AxdrError as exc:
+            return [problem(ProblemKind.MALFORMED, f"general-block-transfer: {exc}", payload)]
+        if block.number == 1:
+            self._gbt_wire = 0
+        self._gbt_wire += message.size
+        events: list[Event] = []
+        for item in self._gbt.push(block):
+            if isinstance(item, bytes):
+                events += self.decode_apdu(item, size=self._gbt_wire,
+                                           segments=self._gbt.blocks)
+            else:
+                events.append(item)
+        return events
+
+    def decode_apdu(self, apdu: bytes, *, size: int | None = None,
+                    segments: int = 1) -> list[Event]:
+        """Decode one complete APDU (link layer already removed)."""
+        wire = size if size is not None else len(apdu)
+        ciphered = bool(apdu) and apdu[0] in security.CIPHERED_TAGS
+        verified = False
+        if ciphered:
+            try:
+                envelope = security.parse_ciphered(apdu)
+            except AxdrError as exc:
+                return [_broken(exc, apdu, segments, "ciphered APDU")]
+            self.security = SecurityState(True, envelope.encrypted, envelope.authenticated,
+                                          False, envelope.security_control,
+                                          envelope.system_title, envelope.invocation_counter)
+            try:
+                apdu, verified = security.decrypt(envelope, self._keys)
+            except security.KeyRequiredError as exc:
+                return [problem(ProblemKind.KEY_REQUIRED, str(exc), apdu[:32])]
+            except security.DecryptionError as exc:
+                return [problem(ProblemKind.DECRYPTION_FAILED, str(exc), apdu[:32])]
+            except security.SecurityError as exc:
+                return [problem(ProblemKind.MALFORMED, str(exc), apdu[:32])]
+            if verified:
+                self.security = SecurityState(True, envelope.encrypted, envelope.authenticated,
+                                              True, envelope.security_control,
+                                              envelope.system_title,
+                                              envelope.invocation_counter)
+        elif apdu[:1] == bytes((apdu_mod.DATA_NOTIFICATION,)):
+            self.security = SecurityState()
+        unchecked = ciphered and self.security.encrypted and not verified
+        if apdu[:1] == b"/":
+            return self._dsmr_inside(apdu, wire, unchecked)
+        if apdu[:1] != bytes((apdu_mod.DATA_NOTIFICATION,)) and not unchecked:
+            return [problem(ProblemKind.UNKNOWN_FORMAT,
+                            f"APDU 0x{apdu[0]:02X} is not a push this decoder reads", apdu[:64])]
+        try:
+            notification = apdu_mod.parse_notification(apdu)
+        except AxdrError as exc:
+            if unchecked:
+                return [problem(ProblemKind.DECRYPTION_FAILED,
+                                f"plaintext is not a valid APDU ({exc}): wrong key?", apdu[:32])]
+            return [_broken(exc, apdu, segments, "data-notification")]
+        body = notification.body
+        if body.tag == Tag.OCTET_STRING and isinstance(body.value, bytes) \
+                and body.value[:1] == b"/":
+            return self._dsmr_inside(body.value, wire, False)
+        content = cosem.extract(body)
+        if content is None:
+            return [problem(ProblemKind.UNKNOWN_FORMAT,
+                            "notification body fits no known push layout", apdu[:64])]
+        reading = self._builder.build(content, notification.date_time)
+        return [FrameDecoded(reading, wire)]
+
+    def _dsmr_inside(self, text: bytes, wire: int, unchecked: bool) -> list[Event]:
+        event = self._dsmr.decode_telegram(text)
+        if isinstance(event, FrameDecoded):
+            return [FrameDecoded(event.reading, wire)]
+        if unchecked:
+            return [problem(ProblemKind.DECRYPTION_FAILED,
+                            f"decrypted telegram is not valid ({event.detail}): wrong key?",
+                            text[:32])]
+        return [event]
+
+
+def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:
+    if segments > 1:
+        return problem(ProblemKind.SEGMENT_ERROR,
+                       f"{what} from {segments} segments does not fit together: {exc}",
+                       apdu[:64])
+    kind = ProblemKind.TRUNCATED if isinstance(exc, AxdrIncomplete) else ProblemKind.MALFORMED
+    return problem(kind, f"{what}: {exc}", apdu[:64])
+
+
+def _probe(framing: Framing, buf: bytes) -> bool | None:
+    """Does a complete, valid frame of this kind start at buf[0]? None: cannot tell yet."""
+    if framing is Framing.HDLC:
+        if len(buf) < 3:
+            return None
+        length = ((buf[1] & 0x07) << 8) | buf[2]
+        if buf[1] & 0xF0 != 0xA0:
+            return False
+        if len(buf) < length + 2:
+            return None if len(buf) < 2100 else False
+        first = HdlcFramer().feed(buf[:2 * length + 4])[:1]
+        return bool(first) and isinstance(first[0], HdlcFrame)
+    if framing is Framing.MBUS:
+        if len(buf) < 4:
+            return None
+        if buf[1] != buf[2] or buf[3] != 0x68:
+            return False
+        if len(buf) < buf[1] + 6:
+            return None
+        found = MbusFramer().feed(buf[:buf[1] + 6])[:1]
+        return bool(found) and isinstance(found[0], MbusFrame)
+    try:
+        length = apdu_mod.apdu_length(buf)
+    except AxdrIncomplete:
+        return None if len(buf) < _AUTO_BUFFER else False
+    except AxdrError:
+        return False
+    return apdu_mod.plausible_apdu(strip_llc(buf[:length]))

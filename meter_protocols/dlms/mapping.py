@@ -1,0 +1,221 @@
+"""Pushed COSEM items -> MeterReading: objects as the device shows them, scaled values,
+identity, clock and tariff.
+
+- Class: as the push_object_list says; otherwise 8 for a clock (x-x:1.0.0 with a
+  date-time), 3 for a number of an electricity register (A = 1) or one that came with a
+  scaler_unit, 1 for everything else.
+- Values go to `MeterReading.values` (base units) when the register is class 3 and its
+  C.D.E is in the OBIS catalogue with a numeric quantity.
+- Identity: logical device name 0-0:42.0.0 (its first three letters are the FLAG id
+  that names the vendor), meter id 0-0:96.1.0 (Kamstrup: 1-1:0.0.5), model 0-0:96.1.1
+  (Aidon, Kaifa: 0-0:96.1.7). A list version id ("KFM_001", "AIDON_V0001") names the vendor
+  when the logical device name is not sent.
+- Meter time: the clock object, else the notification's date-time.
+- Tariff: 0-0:96.14.0, a number or a text with the tariff's digit ("RATE1" -> 1).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from types import MappingProxyType
+from typing import Any, Final
+
+from meter_protocols.dlms import cosem_time, units
+from meter_protocols.dlms.axdr import Data, Tag
+from meter_protocols.dlms.cosem import PushContent, PushedItem
+from meter_protocols.dlms.scalers import ScalerResolver
+from meter_protocols.obis import CATALOGUE, Quantity
+from meter_protocols.readings import (
+    CosemObject,
+    MeterIdentity,
+    MeterProtocol,
+    MeterReading,
+)
+from meter_protocols.vendors import vendor_for
+
+_NUMERIC_QUANTITIES: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
+_DIGITS: Final = re.compile(r"\d+")
+#: The class-4 capture time key, spelled as /api/v1/report/objects spells it.
+CAPTURE_TIME_KEY = "captired_time"
+
+
+def _is_date_time(item: PushedItem) -> bool:
+    data = item.data
+    if data.tag == Tag.DATE_TIME:
+        return True
+    return (data.tag == Tag.OCTET_STRING and isinstance(data.value, bytes)
+            and len(data.value) == 12
+            and (item.class_id == 8 or (item.obis.c, item.obis.d, item.obis.e) == (1, 0, 0)))
+
+
+def _class_of(item: PushedItem) -> int:
+    if item.class_id is not None:
+        return item.class_id
+    if _is_date_time(item):
+        return 8
+    if item.data.is_number and (item.obis.a == 1 or item.scaler is not None
+                                or item.layout_scaler is not None):
+        return 3
+    return 1
+
+
+def text_of(data: Data) -> str:
+    """A string value as text: printable ASCII decoded (trailing NULs dropped), else hex."""
+    raw = data.value
+    if isinstance(raw, str):
+        return raw.rstrip("\x00")
+    if isinstance(raw, bytes):
+        stripped = raw.rstrip(b"\x00")
+        if stripped and all(0x20 <= b < 0x7F for b in stripped):
+            return stripped.decode("ascii")
+        return raw.hex().upper()
+    if isinstance(raw, bool):
+        return str(int(raw))
+    if isinstance(raw, int | float):
+        return str(raw)
+    return ""
+
+
+def _scaled(raw: float, scaler: int) -> float:
+    factor: int = 10 ** abs(scaler)
+    return float(raw) * factor if scaler >= 0 else float(raw) / factor
+
+
+class ReadingBuilder:
+    """Turns push content into a MeterReading; holds the zone and the scaler resolver."""
+
+    def __init__(self, resolver: ScalerResolver, zone: tzinfo) -> None:
+        self.resolver = resolver
+        self.zone = zone
+
+    def build(self, content: PushContent, notification_time: bytes = b"") -> MeterReading:
+        values: dict[str, float] = {}
+        texts: dict[str, str] = {}
+        objects: list[CosemObject] = []
+        clock: datetime | None = None
+        tariff: int | None = None
+        names: dict[str, str] = {}
+        for item in content.items:
+            obj, moment = self._object(item, values)
+            objects.append(obj)
+            short = item.obis.short
+            if obj.class_id == 8 and moment is not None and clock is None:
+                clock = moment
+                continue
+            if obj.class_id == 3 or item.data.is_container:
+                continue
+            text = text_of(item.data)
+            texts.setdefault(short, text)
+            key = f"{item.obis.a}:{short}"
+            names.setdefault(key, text)
+            if short == "96.14.0" and tariff is None:
+                tariff = _tariff(item.data, text)
+        if clock is None and len(notification_time) == 12:
+            clock = cosem_time.parse(notification_time, self.zone)
+        return MeterReading(
+            protocol=MeterProtocol.DLMS,
+            values=MappingProxyType(values),
+            identity=_identity(names, content),
+            meter_time=clock,
+            tariff=tariff,
+            texts=MappingProxyType(texts),
+            objects=tuple(objects),
+        )
+
+    def _object(self, item: PushedItem, values: dict[str, float]
+                ) -> tuple[CosemObject, datetime | None]:
+        data = item.data
+        class_id = _class_of(item)
+        name = item.obis.reduced
+        if class_id == 40:
+            listing = item.extra.get("push_object_list", ())
+            return CosemObject(name, 40, size=len(listing),
+                               extra=MappingProxyType({"push_object_list": list(listing)})
+                               ), None
+        if _is_date_time(item) and isinstance(data.value, bytes):
+            moment = cosem_time.parse(data.value, self.zone)
+            shown = cosem_time.iso_local(moment, self.zone) if moment else data.value.hex().upper()
+            extra: dict[str, Any] = {}
+            if class_id == 8:
+                stamp = cosem_time.CosemDateTime.from_bytes(data.value)
+                if stamp is not None:
+                    extra = {"time_zone": stamp.deviation, "status": stamp.status}
+            return CosemObject(name, class_id, data.tag, data.size, shown,
+                               extra=MappingProxyType(extra)), moment
+        raw = data.value
+        if class_id in (3, 4) and isinstance(raw, int | float) and not isinstance(raw, bool):
+            short = item.obis.short
+            scaler, source = self.resolver.resolve(short, raw, meter=item.scaler,
+                                                   layout=item.layout_scaler)
+            info = CATALOGUE.get(short)
+            unit = item.unit
+            if unit is None and info is not None and item.obis.a == 1:
+                unit = units.UNIT_FOR_QUANTITY.get(info.quantity)
+            if (info is not None and info.quantity in _NUMERIC_QUANTITIES
+                    and item.obis.a == 1 and short not in values):
+                values[short] = _scaled(raw, scaler)
+            return CosemObject(name, class_id, data.tag, data.size, raw, unit, scaler,
+                               source, extra=self._extra(item)), None
+        return CosemObject(name, class_id, data.tag, data.size, _shown(data),
+                           extra=self._extra(item)), None
+
+    def _extra(self, item: PushedItem) -> MappingProxyType[str, Any]:
+        if not item.extra:
+            return MappingProxyType({})
+        out: dict[str, Any] = {}
+        for key, value in item.extra.items():
+            if not isinstance(value, Data):
+                out[key] = value
+            elif key == "capture_time" and isinstance(value.value, bytes):
+                moment = cosem_time.parse(value.value, self.zone)
+                out[CAPTURE_TIME_KEY] = cosem_time.iso_local(moment, self.zone) if moment \
+                    else None
+            elif key == "status":
+                out[key] = {"tag": value.tag, "size": value.size, "value": _shown(value)}
+            else:
+                out[key] = _shown(value)
+        return MappingProxyType(out)
+
+
+def _shown(data: Data) -> int | float | str | None:
+    """A raw value as /api/v1/report/objects shows it."""
+    raw = data.value
+    if isinstance(raw, bool):
+        return int(raw)
+    if isinstance(raw, int | float | str):
+        return raw
+    if isinstance(raw, bytes):
+        return raw.hex().upper()
+    return None
+
+
+def _tariff(data: Data, text: str) -> int | None:
+    raw = data.value
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    match = _DIGITS.search(text)
+    return int(match.group()) if match else None
+
+
+def _identity(names: dict[str, str], content: PushContent) -> MeterIdentity:
+    def first(*keys: str) -> str:
+        for key in keys:
+            if names.get(key):
+                return names[key]
+        return ""
+
+    logical_name = first("0:42.0.0")
+    meter_id = first("0:96.1.0", "1:0.0.5", "1:96.1.0")
+    model = first("0:96.1.1", "1:96.1.1", "0:96.1.7")
+    prefix = logical_name[:3].upper() if logical_name[:3].isalpha() else ""
+    vendor = vendor_for(prefix) if prefix else ""
+    if not prefix and content.prefix:
+        prefix, vendor = content.prefix, content.vendor
+    elif not vendor and content.vendor:
+        vendor = content.vendor
+    return MeterIdentity(meter_id=meter_id, logical_name=logical_name, model=model,
+                         vendor=vendor, prefix=prefix)
+
+
+__all__ = ["CAPTURE_TIME_KEY", "ReadingBuilder", "text_of"]

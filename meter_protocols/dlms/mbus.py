@@ -1,0 +1,226 @@
+"""DLMS over wired M-Bus long frames (EN 13757-2 link layer), with the DLMS transport.
+
+A long frame: 0x68, L, L, 0x68, C, A, CI, user data, checksum (sum of C..data, mod 256),
+0x16; L counts C, A, CI and the user data. Meters that push DLMS this way (Austrian Kaifa
+MA309, Polish meters) send C = 0x53 (SND_UD), A = 0xFF (broadcast) and use the CI field as
+the transport's segment header: bits 0-3 a sequence number starting at 0 for each message,
+bit 4 set on the last segment. Two bytes follow (source and destination TSAP, 0x01 0x67);
+the APDU is the concatenation of what follows them in every segment.
+
+Short frames (0x10 ...) and the single-character acknowledgement 0xE5 are skipped quietly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meter_protocols.dlms.link import MAX_APDU, LinkMessage
+from meter_protocols.errors import ProtocolError
+from meter_protocols.readings import Problem, ProblemKind, problem
+
+START = 0x68
+STOP = 0x16
+SHORT_START = 0x10
+ACK = 0xE5
+C_SND_UD = 0x53
+A_BROADCAST = 0xFF
+FIN_BIT = 0x10
+STSAP = 0x01
+DTSAP = 0x67
+#: Longest user data per long frame: L is one byte and counts C, A, CI too.
+MAX_USER_DATA = 252
+MAX_BUFFER = 2 * 262
+
+
+@dataclass(frozen=True, slots=True)
+class MbusFrame:
+    control: int
+    address: int
+    ci: int
+    data: bytes  # user data after the CI field
+    size: int  # bytes on the wire
+
+
+def _check(buf: bytearray | bytes, at: int) -> MbusFrame | Problem | None:
+    """The long frame at buf[at], a problem, or None when more bytes are needed."""
+    if len(buf) - at < 4:
+        return None
+    length = buf[at + 1]
+    if buf[at + 2] != length or buf[at + 3] != START or length < 3:
+        return problem(ProblemKind.UNKNOWN_FORMAT, "not an M-Bus long frame header",
+                       bytes(buf[at:at + 4]))
+    total = length + 6
+    if len(buf) - at < total:
+        return None
+    frame = bytes(buf[at:at + total])
+    if frame[-1] != STOP:
+        return problem(ProblemKind.MALFORMED, "M-Bus frame without stop byte 0x16", frame)
+    if sum(frame[4:-2]) & 0xFF != frame[-2]:
+        return problem(ProblemKind.BAD_CRC, "M-Bus checksum does not match", frame)
+    return MbusFrame(frame[4], frame[5], frame[6], frame[7:-2], total)
+
+
+class MbusFramer:
+    """Bytes in, checked long frames (or problems) out. Keeps at most MAX_BUFFER bytes."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+    def reset(self) -> None:
+        self._buf.clear()
+
+    def feed(self, data: bytes) -> list[MbusFrame | Problem]:
+        buf = self._buf
+        buf += data
+        out: list[MbusFrame | Problem] = []
+        while buf:
+            start = _next_start(buf, 0)
+            if start < 0:
+                self._garbage(buf, len(buf), out)
+                break
+            if start > 0:
+                self._garbage(buf, start, out)
+            if buf[0] == ACK:
+                del buf[:1]
+                continue
+            if buf[0] == SHORT_START:
+                if len(buf) < 5:
+                    break
+                del buf[:5 if buf[4] == STOP else 1]
+                continue
+            result = _check(buf, 0)
+            if result is None:
+                cut = self._cut_off(buf)
+                if cut > 0:
+                    out.append(problem(ProblemKind.TRUNCATED,
+                                       f"M-Bus frame cut off after {cut} bytes", bytes(buf[:cut])))
+                    del buf[:cut]
+                    continue
+                break
+            out.append(result)
+            if isinstance(result, MbusFrame):
+                del buf[:result.size]
+            elif result.kind is ProblemKind.BAD_CRC:
+                del buf[:len(result.data)]
+            else:
+                del buf[:1]
+        if len(buf) > MAX_BUFFER:
+            out.append(problem(ProblemKind.OVERSIZE, "M-Bus buffer overflow", bytes(buf[:64])))
+            buf.clear()
+        return out
+
+    @staticmethod
+    def _cut_off(buf: bytearray) -> int:
+        """Where a complete, valid frame starts inside an incomplete one (0: none)."""
+        at = buf.find(START, 1)
+        while at > 0:
+            if isinstance(_check(buf, at), MbusFrame):
+                return at
+            at = buf.find(START, at + 1)
+        return 0
+
+    @staticmethod
+    def _garbage(buf: bytearray, n: int, out: list[MbusFrame | Problem]) -> None:
+        out.append(problem(ProblemKind.UNKNOWN_FORMAT, f"{n} bytes outside any M-Bus frame",
+                           bytes(buf[:n])))
+        del buf[:n]
+
+    def flush(self) -> list[MbusFrame | Problem]:
+        out: list[MbusFrame | Problem] = []
+        if self._buf:
+            out.append(problem(ProblemKind.TRUNCATED,
+                               f"{len(self._buf)} bytes left at end of input",
+                               bytes(self._buf[:64])))
+        self._buf.clear()
+        return out
+
+
+def _next_start(buf: bytearray, at: int) -> int:
+    """Index of the next byte that can start something on an M-Bus line, or -1."""
+    best = -1
+    for marker in (START, SHORT_START, ACK):
+        i = buf.find(marker, at)
+        if i >= 0 and (best < 0 or i < best):
+            best = i
+    return best
+
+
+class MbusAssembler:
+    """Joins DLMS transport segments; a sequence gap or repeat drops the message."""
+
+    def __init__(self, max_size: int = MAX_APDU) -> None:
+        self.max_size = max_size
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._wire = 0
+        self._next_seq = 0
+        self._skipping = False
+
+    def reset(self) -> None:
+        self._drop(skip=False)
+
+    def _drop(self, *, skip: bool) -> None:
+        self._parts.clear()
+        self._size = 0
+        self._wire = 0
+        self._next_seq = 0
+        self._skipping = skip
+
+    def lost(self, *, last: bool | None) -> None:
+        """A frame was lost; `last`: whether it was the final segment, if known."""
+        if self._parts or last is False:
+            self._drop(skip=last is not True)
+
+    def push(self, frame: MbusFrame) -> list[LinkMessage | Problem]:
+        if frame.ci > 0x1F:
+            return [problem(ProblemKind.UNKNOWN_FORMAT,
+                            f"M-Bus CI 0x{frame.ci:02X} carries no DLMS transport segment",
+                            frame.data)]
+        seq, last = frame.ci & 0x0F, bool(frame.ci & FIN_BIT)
+        if self._skipping:
+            if seq == 0:
+                self._skipping = False  # a new message begins
+            else:
+                if last:
+                    self._skipping = False
+                return []
+        if seq != self._next_seq:
+            expected = self._next_seq
+            self._drop(skip=not last)
+            return [problem(ProblemKind.SEGMENT_ERROR,
+                            f"M-Bus segment {seq} where {expected} was due", frame.data)]
+        body = frame.data[2:] if len(frame.data) >= 2 else b""
+        self._parts.append(body)
+        self._size += len(body)
+        self._wire += frame.size
+        self._next_seq = (seq + 1) & 0x0F
+        if self._size > self.max_size:
+            self._drop(skip=not last)
+            return [problem(ProblemKind.OVERSIZE, f"M-Bus message over {self.max_size} bytes")]
+        if not last:
+            return []
+        message = LinkMessage(b"".join(self._parts), self._wire, len(self._parts))
+        self._drop(skip=False)
+        return [message]
+
+
+def build_frames(payload: bytes, *, segment_size: int = 245, control: int = C_SND_UD,
+                 address: int = A_BROADCAST) -> bytes:
+    """An APDU as DLMS transport segments in long frames."""
+    if not 1 <= segment_size <= MAX_USER_DATA - 2:
+        raise ProtocolError(f"M-Bus segment size must be 1..{MAX_USER_DATA - 2}")
+    chunks = [payload[i:i + segment_size] for i in range(0, len(payload), segment_size)] \
+        or [b""]
+    if len(chunks) > 16:
+        raise ProtocolError("an APDU this long needs more than 16 M-Bus segments")
+    out = bytearray()
+    for seq, chunk in enumerate(chunks):
+        ci = seq | (FIN_BIT if seq == len(chunks) - 1 else 0)
+        user = bytes((control, address, ci, STSAP, DTSAP)) + chunk
+        out += bytes((START, len(user), len(user), START)) + user
+        out += bytes((sum(user) & 0xFF, STOP))
+    return bytes(out)

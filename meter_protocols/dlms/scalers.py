@@ -1,0 +1,234 @@
+"""Scalers of COSEM class-3 values: where they come from, and the user's custom list.
+
+The order, for each register value (manual 6.4/6.5, scalers-configuration.md):
+1. `custom` set, an entry for C.D.E (or C.D.255): the user's scaler. The documentation
+   says custom scalers override what the device detected, the meter's own included.
+2. The meter's own scaler (scaler_unit sent in the frame).
+3. `lge570` set, an entry for C.D.E: the predefined Landis+Gyr E570 scaler.
+4. Automatic ("default"): the scaler of a recognised push layout (Kaifa, Kamstrup lists
+   without scalers), else the built-in table by OBIS (the Landis+Gyr E450 column, which
+   is what the device's own example shows), corrected once per register when the first
+   non-zero value is obviously off by powers of ten (a voltage of 2345 is 234.5 V). Like
+   the device's "detection stage", that decision is kept until the meter or the settings
+   change (`ScalerResolver.reset`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from meter_protocols.errors import ProtocolError
+from meter_protocols.obis import CATALOGUE
+from meter_protocols.readings import MeterReading, ScalerSource
+
+SCALER_MIN = -6
+SCALER_MAX = 6
+#: The most entries a custom list may have (the device stores it in a small flash page).
+MAX_CUSTOM_SCALERS = 64
+
+
+class ScalersSet(StrEnum):
+    """The meter settings' `scalers_set`."""
+
+    DEFAULT = "default"
+    LGE570 = "lge570"
+    CUSTOM = "custom"
+
+
+class ScalerConfigError(ProtocolError):
+    """A custom scaler list that the device refuses (the API answers 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomScaler:
+    c: int
+    d: int
+    e: int  # 255: every E
+    scaler: int
+
+    @property
+    def obis(self) -> str:
+        return f"{self.c}.{self.d}.{self.e}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"obis": self.obis, "scaler": self.scaler}
+
+
+@dataclass(frozen=True, slots=True)
+class ScalerConfig:
+    """What the settings say about scalers."""
+
+    set: ScalersSet = ScalersSet.DEFAULT
+    custom: tuple[CustomScaler, ...] = ()
+
+    def custom_table(self) -> dict[str, int]:
+        return {entry.obis: entry.scaler for entry in self.custom}
+
+
+def _table(rows: Iterable[tuple[Iterable[str], int]]) -> dict[str, int]:
+    return {code: scaler for codes, scaler in rows for code in codes}
+
+
+_ENERGY = tuple(f"{c}.8.{t}" for c in (1, 2, 3, 4) for t in (0, 1, 2))
+_PHASE_POWER = tuple(f"{base + k}.7.0" for base in (20, 40, 60) for k in (1, 2, 3, 4))
+_VOLTAGE = ("32.7.0", "52.7.0", "72.7.0")
+_CURRENT = ("31.7.0", "51.7.0", "71.7.0")
+
+#: Built-in automatic table: the E450 column of scalers-configuration.md.
+DEFAULT_TABLE: Final[dict[str, int]] = _table((
+    (_ENERGY, 0), (("1.7.0", "2.7.0"), 0), (_VOLTAGE, 0), (_CURRENT, -2), (_PHASE_POWER, 0),
+))
+#: The predefined `lge570` set: the E570 column of scalers-configuration.md.
+LGE570_TABLE: Final[dict[str, int]] = _table((
+    (_ENERGY, 3), (("1.7.0", "2.7.0"), -1), (_VOLTAGE, 0), (_CURRENT, -1), (_PHASE_POWER, -1),
+))
+
+#: Plausible magnitudes for the automatic correction: C.D.E -> (low, high), applied to
+#: the absolute value. Only quantities with a narrow physical range are checked.
+PLAUSIBLE: Final[dict[str, tuple[float, float]]] = {
+    **dict.fromkeys((*_VOLTAGE, "12.7.0"), (45.0, 500.0)),
+    "14.7.0": (40.0, 70.0),
+    **dict.fromkeys(("13.7.0", "33.7.0", "53.7.0", "73.7.0"), (0.0, 1.0)),
+}
+
+
+class ScalerResolver:
+    """Decides the scaler of each class-3 value; remembers automatic decisions."""
+
+    def __init__(self, config: ScalerConfig | None = None) -> None:
+        self._config = config or ScalerConfig()
+        self._custom = self._config.custom_table()
+        self._learned: dict[str, int] = {}
+
+    @property
+    def config(self) -> ScalerConfig:
+        return self._config
+
+    def set_config(self, config: ScalerConfig) -> None:
+        self._config = config
+        self._custom = config.custom_table()
+        self._learned.clear()
+
+    def reset(self) -> None:
+        """Forget the automatic decisions (a new meter, new settings)."""
+        self._learned.clear()
+
+    def resolve(self, short: str, raw: float, *, meter: int | None = None,
+                layout: int | None = None) -> tuple[int, ScalerSource]:
+        """The scaler for the value `raw` of register C.D.E `short`, and its origin."""
+        config = self._config
+        if config.set is ScalersSet.CUSTOM and self._custom:
+            scaler = self._custom.get(short)
+            if scaler is None:
+                c, d, _ = short.split(".")
+                scaler = self._custom.get(f"{c}.{d}.255")
+            if scaler is not None:
+                return scaler, ScalerSource.CUSTOM
+        if meter is not None:
+            return meter, ScalerSource.METER
+        if config.set is ScalersSet.LGE570:
+            scaler = LGE570_TABLE.get(short)
+            if scaler is not None:
+                return scaler, ScalerSource.LGE570
+        return self._automatic(short, raw, layout)
+
+    def _automatic(self, short: str, raw: float, layout: int | None) -> tuple[int, ScalerSource]:
+        learned = self._learned.get(short)
+        base = layout if layout is not None else DEFAULT_TABLE.get(short, 0)
+        if learned is not None:
+            return learned, (ScalerSource.DEFAULT if learned == base
+                             else ScalerSource.PLAUSIBILITY)
+        limits = PLAUSIBLE.get(short)
+        if limits is None or raw == 0:
+            return base, ScalerSource.DEFAULT
+        low, high = limits
+        for step in (0, -1, -2, -3, -4):  # meters send finer units, never coarser
+            scaler = base + step
+            if low <= abs(raw) * 10.0 ** scaler <= high:
+                self._learned[short] = scaler
+                return scaler, (ScalerSource.DEFAULT if step == 0
+                                else ScalerSource.PLAUSIBILITY)
+        return base, ScalerSource.DEFAULT
+
+
+def scalers_current(reading: MeterReading | None) -> list[dict[str, Any]]:
+    """What GET /api/v1/meter/scalers/current returns for the last reading.
+
+    Class-3 objects whose C.D.E the device recognises (the OBIS catalogue), in frame
+    order, each once; empty for non-DLMS readings.
+    """
+    if reading is None:
+        return []
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for obj in reading.objects:
+        if obj.class_id not in (3, 4) or obj.scaler is None:
+            continue
+        short = obj.logical_name.partition(":")[2]
+        if short in seen or short not in CATALOGUE:
+            continue
+        seen.add(short)
+        out.append({"obis": short, "scaler": obj.scaler})
+    return out
+
+
+_CDE: Final = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
+
+
+def parse_custom_scalers(data: object) -> tuple[CustomScaler, ...]:
+    """Validate the body of POST /api/v1/meter/scalers/custom (manual 6.5).
+
+    A JSON array of {"obis": "C.D.E", "scaler": n}; C and D 0..254, E 0..255 (255: every
+    E), n an integer -6..6. Other fields in an entry are ignored. Raises
+    ScalerConfigError with a message that names the offending entry.
+    """
+    if not isinstance(data, Sequence) or isinstance(data, str | bytes | bytearray):
+        raise ScalerConfigError("expected a JSON array of {\"obis\": \"C.D.E\", \"scaler\": n}")
+    if len(data) > MAX_CUSTOM_SCALERS:
+        raise ScalerConfigError(f"at most {MAX_CUSTOM_SCALERS} custom scalers, got {len(data)}")
+    entries: list[CustomScaler] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data):
+        where = f"entry {index}"
+        if not isinstance(item, Mapping):
+            raise ScalerConfigError(f"{where}: expected an object with obis and scaler")
+        obis, scaler = item.get("obis"), item.get("scaler")
+        if not isinstance(obis, str):
+            raise ScalerConfigError(f"{where}: obis must be a string \"C.D.E\"")
+        match = _CDE.fullmatch(obis)
+        if match is None:
+            raise ScalerConfigError(f"{where}: obis {obis!r} is not of the form C.D.E")
+        c, d, e = (int(g) for g in match.groups())
+        if not (0 <= c <= 254 and 0 <= d <= 254 and 0 <= e <= 255):
+            raise ScalerConfigError(
+                f"{where}: obis {obis!r} out of range (C and D 0..254, E 0..255)")
+        if isinstance(scaler, bool) or not isinstance(scaler, int):
+            raise ScalerConfigError(f"{where}: scaler must be an integer")
+        if not SCALER_MIN <= scaler <= SCALER_MAX:
+            raise ScalerConfigError(
+                f"{where}: scaler {scaler} out of range {SCALER_MIN}..{SCALER_MAX}")
+        short = f"{c}.{d}.{e}"
+        if short in seen:
+            raise ScalerConfigError(f"{where}: obis {short} is listed twice")
+        seen.add(short)
+        entries.append(CustomScaler(c, d, e, scaler))
+    return tuple(entries)
+
+
+def custom_scalers_error(data: object) -> str | None:
+    """The reason a custom scaler list is refused, or None when it is valid."""
+    try:
+        parse_custom_scalers(data)
+    except ScalerConfigError as exc:
+        return str(exc)
+    return None
+
+
+def custom_scalers_json(entries: Iterable[CustomScaler]) -> list[dict[str, Any]]:
+    """What GET /api/v1/meter/scalers/custom returns."""
+    return [entry.as_json() for entry in entries]
+
