@@ -497,6 +497,7 @@ class VirtualWire:
         self._rng = random.Random(seed)
         self._pending: deque[Levels] = deque()
         self._monitor = _Monitor()
+        self._noise_flipped = False
 
     @property
     def meter_settings(self) -> LineSettings:
@@ -555,6 +556,10 @@ class VirtualWire:
         extra: list[int] = []
         for index, burst in enumerate(self.faults.noise):
             extra.extend(noise_edges(burst, index, self.seed, piece.start, piece.end))
-        if not extra:
+        flipped = self._noise_flipped
+        if not extra and not flipped:
             return piece
-        return Levels(piece.start, piece.end, piece.level0, xor_edges(piece.edges, extra))
+        # A spike may straddle two pieces: the line stays flipped until its second toggle.
+        self._noise_flipped = flipped ^ bool(len(extra) & 1)
+        return Levels(piece.start, piece.end, piece.level0 ^ flipped,
+                      xor_edges(piece.edges, extra))

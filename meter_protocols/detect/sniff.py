@@ -181,9 +181,12 @@ def sniff_apdu(data: bytes) -> float:
     data-notification (0F <invoke id x4> <date-time or 00> <structure/array>)."""
     score = 0.0
     i = data.find(0xDB)
-    while i != -1 and i + 12 < len(data):
-        if data[i + 1] == 0x08 and data[i + 11] in (0x10, 0x20, 0x30, 0x81, 0x82) :
-            score += 1.0
+    while i != -1 and i + 14 < len(data):
+        if data[i + 1] == 0x08:
+            length = data[i + 10]
+            sc = i + 11 + (length - 0x80 if length > 0x80 else 0)
+            if length != 0x80 and data[sc] in (0x10, 0x20, 0x30):
+                score += 1.0
         i = data.find(0xDB, i + 1)
     i = data.find(0x0F)
     while i != -1 and i + 7 < len(data):
