@@ -82,9 +82,13 @@ _CURRENT = ("31.7.0", "51.7.0", "71.7.0")
 DEFAULT_TABLE: Final[dict[str, int]] = _table((
     (_ENERGY, 0), (("1.7.0", "2.7.0"), 0), (_VOLTAGE, 0), (_CURRENT, -2), (_PHASE_POWER, 0),
 ))
-#: The predefined `lge570` set: the E570 column of scalers-configuration.md.
+_QUADRANT_ENERGY = tuple(f"{c}.8.{t}" for c in (5, 6, 7, 8) for t in (0, 1, 2))
+#: The predefined `lge570` set: the E570 column of scalers-configuration.md, plus the
+#: four-quadrant reactive energies (5..8.8.x) at the scaler of the other energies: the
+#: manual's E570 report shows them in kWh next to 1.8.x, so they come in the same unit.
 LGE570_TABLE: Final[dict[str, int]] = _table((
-    (_ENERGY, 3), (("1.7.0", "2.7.0"), -1), (_VOLTAGE, 0), (_CURRENT, -1), (_PHASE_POWER, -1),
+    (_ENERGY, 3), (_QUADRANT_ENERGY, 3), (("1.7.0", "2.7.0"), -1), (_VOLTAGE, 0),
+    (_CURRENT, -1), (_PHASE_POWER, -1),
 ))
 
 #: Plausible magnitudes for the automatic correction: C.D.E -> (low, high), applied to
