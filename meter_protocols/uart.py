@@ -451,31 +451,45 @@ class LineProbe:
         return best if abs(best - estimate) / best < 0.06 else None
 
 
+#: A stretch of constant level this long is the line at rest, not a character.
+REST: Final = TICK_HZ // 50
+
+
 @dataclass(slots=True)
 class _Monitor:
-    high: int = 0
-    low: int = 0
+    """Measures the shortest pulse and the level of the longest rest over the pieces seen."""
+
+    level: bool | None = None
+    run_start: int = 0
+    rest: tuple[int, bool] | None = None  # (length, level) of the longest stretch
     shortest: int | None = None
 
     def observe(self, piece: Levels) -> None:
-        level = piece.level0
-        t = piece.start
+        if self.level is None or self.level != piece.level0:
+            self.level = piece.level0
+            self.run_start = piece.start
         shortest = self.shortest
         for edge in piece.edges:
-            width = edge - t
-            if level:
-                self.high += width
-            else:
-                self.low += width
-            if t != piece.start and width > 0 and (shortest is None or width < shortest):
+            width = edge - self.run_start
+            self._stretch(width)
+            if width > 0 and (shortest is None or width < shortest):
                 shortest = width
-            t = edge
-            level = not level
-        if level:
-            self.high += piece.end - t
-        else:
-            self.low += piece.end - t
+            self.run_start = edge
+            self.level = not self.level
+        self._stretch(piece.end - self.run_start)
         self.shortest = shortest
+
+    def _stretch(self, width: int) -> None:
+        assert self.level is not None
+        if width >= REST and (self.rest is None or width > self.rest[0]):
+            self.rest = (width, self.level)
+
+    def take(self) -> LineProbe:
+        idle = None if self.rest is None else self.rest[1]
+        probe = LineProbe(idle, None if self.shortest is None else to_seconds(self.shortest))
+        self.rest = None
+        self.shortest = None
+        return probe
 
 
 # --- the in-process virtual wire ---------------------------------------------------------
@@ -543,14 +557,9 @@ class VirtualWire:
         return result
 
     def probe(self) -> LineProbe:
-        """The electrical view of the line so far (then measuring starts afresh)."""
-        m = self._monitor
-        idle: bool | None = None
-        if m.high or m.low:
-            idle = m.high >= m.low
-        shortest = None if m.shortest is None else to_seconds(m.shortest)
-        self._monitor = _Monitor()
-        return LineProbe(idle, shortest)
+        """The electrical view of the line since the last probe: the level it rested at
+        (None if it never rested 20 ms) and the shortest pulse (None if no pulse)."""
+        return self._monitor.take()
 
     def _add_noise(self, piece: Levels) -> Levels:
         extra: list[int] = []

@@ -23,12 +23,13 @@ search adds to its prior order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Final
 
 from meter_protocols.detect.sniff import Family, sniff
 from meter_protocols.line import LineSettings, Parity
-from meter_protocols.uart import STANDARD_BAUDRATES, ErrorFlag
+from meter_protocols.uart import ErrorFlag
 
 #: Fewer bytes than this say nothing reliable.
 MIN_BYTES: Final = 12
@@ -47,7 +48,7 @@ class Evidence:
     family: Family | None = None  # a protocol recognised in the bytes
     family_weight: float = 0.0
     exact: tuple[tuple[LineSettings, float], ...] = ()  # these settings (stop bits free)
-    baud: int | None = None  # estimated baud rate of the meter
+    baud: float | None = None  # estimated baud rate of the meter
     baud_weight: float = 0.0
     max_baud: float | None = None  # the meter is slower than this
     min_baud: float | None = None  # the meter is not much slower than this
@@ -73,10 +74,10 @@ class Evidence:
                     and hinted.parity is line.parity and hinted.inverted == line.inverted):
                 score += weight
         if self.baud is not None:
-            if line.baudrate == self.baud:
-                score += self.baud_weight
-            elif 0.6 < line.baudrate / self.baud < 1.7:
-                score += self.baud_weight / 3
+            # Full weight at the estimate, fading to nothing at a factor 2.8 away: break
+            # rates depend on the data, so an estimate is good to a factor ~1.5 only.
+            distance = abs(math.log2(line.baudrate / self.baud))
+            score += self.baud_weight * max(0.0, 1.0 - distance / 1.5)
         if self.max_baud is not None:
             score += self.bound_weight if line.baudrate <= self.max_baud else -self.bound_weight
         if self.min_baud is not None:
@@ -85,11 +86,6 @@ class Evidence:
             score += self.inverted_weight if line.inverted == self.inverted \
                 else -self.inverted_weight
         return score
-
-
-def nearest_baud(estimate: float, tolerance: float = 0.35) -> int | None:
-    best = min(STANDARD_BAUDRATES, key=lambda b: abs(b - estimate) / b)
-    return best if abs(best - estimate) / best <= tolerance else None
 
 
 def _frame(line: LineSettings, data_bits: int, parity: Parity) -> LineSettings:
@@ -139,10 +135,10 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
         max_baud = reader.baudrate / 9.0
         estimate = None
         if chars_per_second:
-            estimate = nearest_baud(chars_per_second * BITS_PER_CHAR / LOW_RUNS_PER_CHAR, 0.45)
+            estimate = chars_per_second * BITS_PER_CHAR / LOW_RUNS_PER_CHAR
         if estimate is not None and estimate <= max_baud:
             return Evidence(f"bytes arrive at {where} as breaks: the meter is much slower, "
-                            f"about {estimate} baud", baud=estimate, baud_weight=60.0,
+                            f"about {estimate:.0f} baud", baud=estimate, baud_weight=60.0,
                             max_baud=max_baud, bound_weight=40.0)
         return Evidence(f"bytes arrive at {where} as breaks: the meter is much slower",
                         max_baud=max_baud, bound_weight=40.0)
@@ -152,10 +148,10 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
     if runs:
         low_run = runs[len(runs) // 10]  # trailing zeros + 1 = low samples after the start
         if low_run >= 2 and framing >= 0.2:
-            estimate = nearest_baud(reader.baudrate / low_run)
-            if estimate is not None:
+            estimate = reader.baudrate / low_run
+            if estimate >= 200:
                 return Evidence(f"bytes at {where} start with long low runs: the meter is "
-                                f"slower, about {estimate} baud", baud=estimate,
+                                f"slower, about {estimate:.0f} baud", baud=estimate,
                                 baud_weight=60.0, max_baud=reader.baudrate / 1.5,
                                 bound_weight=30.0)
 

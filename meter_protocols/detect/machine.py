@@ -377,6 +377,7 @@ class LinkDetector:
         self._lock: _Lock | None = None
         self._candidate: Candidate | None = None
         self._evidence: list[Evidence] = []
+        self._probe: Evidence | None = None  # the latest electrical measurement
         self._failed: set[LineSettings] = set()
         self._passes = 0
         self._search_start = 0.0
@@ -484,7 +485,8 @@ class LinkDetector:
         """Optional: what the hardware measured on the RX pin (idle level, shortest pulse).
         A real port cannot always tell; the virtual wire can."""
         del now
-        if self._phase is not Phase.LISTEN or probe.shortest_pulse is None:
+        if self._phase is not Phase.LISTEN or (probe.shortest_pulse is None
+                                                and probe.idle_high is None):
             return []
         baud = probe.baudrate
         inverted = None if probe.idle_high is None else not probe.idle_high
@@ -493,9 +495,9 @@ class LinkDetector:
             parts.append(f"its shortest pulse says {baud} baud")
         if inverted is not None:
             parts.append("it rests low (inverted)" if inverted else "it rests high")
-        self._add_evidence(Evidence("the line: " + ", ".join(parts), baud=baud,
-                                    baud_weight=70.0 if baud else 0.0, inverted=inverted,
-                                    inverted_weight=50.0 if inverted is not None else 0.0))
+        self._probe = Evidence("the line: " + ", ".join(parts), baud=baud,
+                               baud_weight=70.0 if baud else 0.0, inverted=inverted,
+                               inverted_weight=50.0 if inverted is not None else 0.0)
         return []
 
     def tick(self, now: float) -> list[Action]:
@@ -579,6 +581,7 @@ class LinkDetector:
             self._close_window(now, "locked")
             self._lock = _Lock(cand, now, now, now)
             self._evidence.clear()
+            self._probe = None
             self._failed.clear()
             self._passes = 0
             self._activity_since = None
@@ -613,7 +616,7 @@ class LinkDetector:
               and now - w.burst_start >= busy_limit(cand.family, cand.line)):
             w.close_burst()
             actions += self._judge(now, Trigger.BUSY)
-        elif now - (w.renewed or w.started) >= self._window_limit(w):
+        elif not w.burst_open and now - (w.renewed or w.started) >= self._window_limit(w):
             actions += self._window_end(now)
         return actions + self._search_status(now)
 
@@ -727,6 +730,8 @@ class LinkDetector:
             score = -float(index)
             for age, ev in enumerate(reversed(self._evidence)):
                 score += ev.rate(c.line, c.family) * EVIDENCE_DECAY ** age
+            if self._probe is not None:
+                score += self._probe.rate(c.line, c.family)
             if self._previous_family is c.family:
                 score += SAME_FAMILY_BONUS
             if c.pull and self._push_seen:

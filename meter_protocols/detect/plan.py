@@ -21,7 +21,8 @@ home markets, Switzerland and Austria, then the rest of Europe):
 Timing (seconds), decided here and nowhere else:
 - LISTEN: how long a candidate waits for a first burst before giving up on silence = the
   slowest push interval of its class + 1 s: P1 11 (DSMR 4 pushes every 10 s), DLMS 16 (the
-  slowest common DLMS pushers send every 15 s), KMP 1.6 (two requests, 0.8 s each).
+  slowest common DLMS pushers send every 15 s), KMP 1.0 (two requests, 0.5 s each;
+  a KMP meter answers within ~0.3 s, and an answer extends the window).
 - BURST_GAP 0.4: bytes followed by this much quiet are one burst (a frame or a segmented
   push; segments of one push follow each other within ~0.1 s).
 - busy limit: a candidate receiving bytes without pause and no frame is judged after the
@@ -52,7 +53,7 @@ from meter_protocols.readings import Interface
 
 BURST_GAP: Final = 0.4
 SILENT_PUSH: Final = 4.0
-PROBE_TIMEOUT: Final = 0.8
+PROBE_TIMEOUT: Final = 0.5
 PROBE_WINDOW: Final = 2 * PROBE_TIMEOUT
 GIVE_UP: Final = 45.0
 MIN_BUSY: Final = 1.5

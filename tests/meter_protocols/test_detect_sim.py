@@ -29,6 +29,7 @@ from meter_protocols.dsmr.decoder import DsmrDecoder
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Event
 from meter_protocols.simulator.meter import VirtualMeter
+from meter_protocols.simulator.profile import Profile
 from meter_protocols.simulator.profiles import PROFILES, get_profile
 from meter_protocols.uart import Faults, VirtualWire
 
@@ -109,22 +110,28 @@ class SimResult:
         return out
 
 
-def simulate(profile: str, *, duration: float, seed: int = 1,
+def simulate(profile: str | Profile, *, duration: float, seed: int = 1,
              config: DetectConfig | None = None, faults: Faults | None = None,
              events: dict[float, Callable[[VirtualMeter, VirtualWire], None]] | None = None,
              use_probe: bool = False, noise_only: bool = False,
              decoder_factory: Callable[[Family, float], Any] | None = None,
-             stop_on_ok: bool = False) -> SimResult:
+             stop_on_ok: bool = False, pty: bool = False,
+             meter_line: LineSettings | None = None) -> SimResult:
     """Run `profile` for `duration` simulated seconds from factory settings (or `config`).
-    `events` maps a relative time to a change of the meter or the wire (speed change...)."""
-    prof = get_profile(profile)
+    `events` maps a relative time to a change of the meter or the wire (speed change...).
+    `pty`: the line carries bytes, not levels (the reader gets clean bytes whatever its
+    settings, and no error flags), as on a pty or a TCP socket."""
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    line = meter_line or prof.line
     meter = VirtualMeter(prof, seed=seed, start=T0)
     det = LinkDetector(config or DetectConfig())
     result = SimResult(detector=det)
     make = decoder_factory or (lambda fam, now: make_decoder(fam, prof.keys, now))
     state: dict[str, Any] = {"reader": None}
-    wire = VirtualWire(prof.line, LineSettings(), start=T0, faults=faults, seed=seed)
-    back = VirtualWire(LineSettings(), prof.line, start=T0, seed=seed + 1)  # gateway -> meter
+    wire = VirtualWire(line, line if pty else LineSettings(), start=T0, faults=faults,
+                       seed=seed)
+    back = VirtualWire(line if pty else LineSettings(), line, start=T0,
+                       seed=seed + 1)  # gateway -> meter
     pending_events = sorted((events or {}).items())
 
     def handle(actions: list[Any], t: float) -> None:
@@ -137,8 +144,9 @@ def simulate(profile: str, *, duration: float, seed: int = 1,
             elif isinstance(action, Apply):
                 cand = action.candidate
                 result.applied.append((t - T0, str(cand)))
-                wire.reader_settings = cand.line
-                back.meter_settings = cand.line
+                if not pty:
+                    wire.reader_settings = cand.line
+                    back.meter_settings = cand.line
                 decoder = make(cand.family, t)
                 state["reader"] = None if decoder is None else Reader(decoder, cand.pull)
                 if decoder is not None and action.replay:
@@ -172,7 +180,7 @@ def simulate(profile: str, *, duration: float, seed: int = 1,
         if use_probe:
             actions += det.line_probe(wire.probe(), t)
         if received.data:
-            actions += det.received(received.data, t, received.flags)
+            actions += det.received(received.data, t, None if pty else received.flags)
             if reader is not None:
                 actions += det.decoded(reader.feed(received.data, t), t)
         actions += det.tick(t)
