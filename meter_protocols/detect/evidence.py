@@ -169,28 +169,30 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
                                 f"of {par.value} parity: trying {line}",
                                 family, fam_w, ((line, 90.0),), min_baud=reader.baudrate * 0.9,
                                 max_baud=reader.baudrate * 1.1, bound_weight=20.0)
-    if reader.parity is not Parity.NONE and parity >= 0.25:
+    if reader.parity is not Parity.NONE and parity >= 0.25 and framing < 0.1:
         pe = [b for b, f in zip(data, flags, strict=True) if f & ErrorFlag.PARITY]
         share_even = sum(1 for b in pe if not b.bit_count() & 1) / len(pe)
-        exact: tuple[tuple[LineSettings, float], ...]
-        if parity >= 0.9 and framing < 0.05:
+        exact: tuple[tuple[LineSettings, float], ...] = ()
+        if parity >= 0.9:
             other = Parity.ODD if reader.parity is Parity.EVEN else Parity.EVEN
             exact = ((_frame(reader, reader.data_bits, other), 80.0),)
-        else:
-            strength = 80.0 if share_even >= 0.9 and framing < 0.1 else 30.0
-            exact = ((_frame(reader, 8, Parity.NONE), strength),
+        elif share_even >= 0.9:
+            exact = ((_frame(reader, 8, Parity.NONE), 80.0),
                      (LineSettings(reader.baudrate, 8, Parity.NONE, 2.0, reader.inverted),
-                      strength),
-                     (_frame(reader, 7, Parity.EVEN), strength / 2))
-        return Evidence(f"bytes arrive at {where} with many parity errors: trying "
-                        f"{exact[0][0]}", family, fam_w, exact,
-                        min_baud=reader.baudrate * 0.5, bound_weight=10.0)
+                      80.0))
+        if exact:
+            return Evidence(f"bytes arrive at {where} with many parity errors: trying "
+                            f"{exact[0][0]}", family, fam_w, exact,
+                            min_baud=reader.baudrate * 0.5, bound_weight=10.0)
     if reader.data_bits == 8 and breaks < 0.05:
         seven = _seven_bit(data, reader)
         if seven is not None:
             return seven
+    # Garbage: the meter is not slower. The same speed with another framing comes first,
+    # because a miss there is the expensive one (slow pushers live at low speeds).
+    others = tuple((_frame(reader, 8, par), 20.0) for par in Parity if par is not reader.parity)
     return Evidence(f"garbage at {where} ({framing:.0%} framing, {parity:.0%} parity errors): "
-                    "the meter is probably not slower", family, fam_w,
+                    "the meter is not slower", family, fam_w, others,
                     min_baud=reader.baudrate * 0.75, bound_weight=15.0)
 
 

@@ -55,7 +55,10 @@ from typing import Any, Final
 from meter_protocols.detect.evidence import Evidence, analyse
 from meter_protocols.detect.plan import (
     BURST_GAP,
+    GARBAGE_BYTES,
+    GARBAGE_SHARE,
     GIVE_UP,
+    MIN_BUSY,
     PROBE_WINDOW,
     SILENT_PUSH,
     SLOWEST_INTERVAL,
@@ -427,7 +430,7 @@ class LinkDetector:
             if w.last_byte is not None and w.burst_open:
                 ends.append(w.last_byte + BURST_GAP)
                 assert w.burst_start is not None
-                ends.append(w.burst_start + busy_limit(w.candidate.family, w.candidate.line))
+                ends.append(w.burst_start + self._busy_limit(w))
             return min(ends)
         if self._lock is not None:
             return self._lock.last_byte + self._lock.patience()
@@ -613,12 +616,20 @@ class LinkDetector:
             w.close_burst()
             actions += self._judge(now, Trigger.BURST_END)
         elif (w.burst_open and w.burst_start is not None
-              and now - w.burst_start >= busy_limit(cand.family, cand.line)):
+              and now - w.burst_start >= self._busy_limit(w)):
             w.close_burst()
             actions += self._judge(now, Trigger.BUSY)
         elif not w.burst_open and now - (w.renewed or w.started) >= self._window_limit(w):
             actions += self._window_end(now)
         return actions + self._search_status(now)
+
+    @staticmethod
+    def _busy_limit(w: _Window) -> float:
+        """Bytes without pause are judged once the longest frame could have passed; at once
+        (MIN_BUSY) when a fifth of them carry UART errors: no frame will come of those."""
+        if w.count >= GARBAGE_BYTES and (w.framing + w.parity) >= GARBAGE_SHARE * w.count:
+            return MIN_BUSY
+        return busy_limit(w.candidate.family, w.candidate.line)
 
     def _window_limit(self, w: _Window) -> float:
         cand = w.candidate
