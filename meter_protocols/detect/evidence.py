@@ -156,7 +156,7 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
                                 bound_weight=30.0)
 
     # Same speed, other framing.
-    if reader.parity is Parity.NONE and 0.15 <= framing <= 0.85 and breaks < 0.05:
+    if reader.parity is Parity.NONE and 0.15 <= framing <= 0.85 and breaks < 0.3:
         fe = [b for b, f in zip(data, flags, strict=True) if f & ErrorFlag.FRAMING]
         ok = [b for b, f in zip(data, flags, strict=True) if not f & ErrorFlag.FRAMING]
         even_fe = sum(1 for b in fe if not b.bit_count() & 1) / len(fe)
