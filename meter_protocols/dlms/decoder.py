@@ -163,20 +163,28 @@ class DlmsDecoder:
     def _detect(self, data: bytes) -> tuple[Framing, bytes] | None:
         """Auto framing: the first place where a complete frame of some kind checks out.
 
-        Returns the framing and the bytes from that frame on, or None (bytes kept, bounded).
+        Link layers with a check sequence (HDLC, M-Bus) are looked for first; raw APDUs
+        only when no link frame is found or pending, since a ciphered APDU inside a damaged
+        link frame would look like a raw one. Returns the framing and the bytes from that
+        frame on, or None (the bytes are kept, bounded).
         """
         buf = self._auto_buf + data
         undecided = -1
-        for offset, byte in enumerate(buf):
-            candidate = _CANDIDATES.get(byte)
-            if candidate is None:
-                continue
-            verdict = _probe(candidate, buf[offset:])
-            if verdict:
-                self._auto_buf = b""
-                return candidate, buf[offset:]
-            if verdict is None and undecided < 0:
-                undecided = offset
+        for link_pass in (True, False):
+            for offset, byte in enumerate(buf):
+                candidate = _CANDIDATES.get(byte)
+                if candidate is None or (candidate is not Framing.RAW) != link_pass:
+                    continue
+                verdict = _probe(candidate, buf[offset:])
+                if verdict:
+                    self._auto_buf = b""
+                    # a link framer sees (and reports) earlier damaged frames too
+                    start = buf.index(byte) if link_pass else offset
+                    return candidate, buf[start:]
+                if verdict is None and (undecided < 0 or offset < undecided):
+                    undecided = offset
+            if undecided >= 0:
+                break
         keep = buf[undecided:] if undecided >= 0 else buf[-8:]
         self._auto_buf = keep[-_AUTO_BUFFER:]
         return None
@@ -190,9 +198,8 @@ class DlmsDecoder:
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
                 else:
-                    if frame.kind is ProblemKind.BAD_CRC:
-                        self._hdlc_messages.lost(
-                            segmented=bool(frame.data and frame.data[0] & SEGMENT_BIT))
+                    if frame.kind in _LOST_FRAME:
+                        self._hdlc_messages.lost(segmented=_hdlc_segmented(frame.data))
                     events.append(frame)
         elif framing is Framing.MBUS:
             for mframe in self._mbus.feed(data):
@@ -201,8 +208,10 @@ class DlmsDecoder:
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
                 else:
-                    if mframe.kind is ProblemKind.BAD_CRC and len(mframe.data) > 6:
-                        self._mbus_messages.lost(last=bool(mframe.data[6] & FIN_BIT))
+                    if mframe.kind in _LOST_FRAME:
+                        last = bool(mframe.data[6] & FIN_BIT) if len(mframe.data) > 6 \
+                            and mframe.data[:1] == b"\x68" else None
+                        self._mbus_messages.lost(last=last)
                     events.append(mframe)
         else:
             for item in self._raw.feed(data):
@@ -315,6 +324,18 @@ class DlmsDecoder:
                             f"decrypted telegram is not valid ({event.detail}): wrong key?",
                             text[:32])]
         return [event]
+
+
+_LOST_FRAME = frozenset((ProblemKind.BAD_CRC, ProblemKind.TRUNCATED, ProblemKind.MALFORMED))
+
+
+def _hdlc_segmented(data: bytes) -> bool:
+    """The S bit of a lost frame, from its bytes (with or without the opening flag);
+    True when it cannot be told."""
+    fmt = data[1:2] if data[:1] == b"\x7e" else data[:1]
+    if not fmt or fmt[0] & 0xF0 != 0xA0:
+        return True
+    return bool(fmt[0] & SEGMENT_BIT)
 
 
 def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from meter_protocols.dlms.crc import crc16_x25, fcs_bytes
-from meter_protocols.dlms.link import MAX_APDU, LinkMessage
+from meter_protocols.dlms.link import LLC_HEADERS, MAX_APDU, LinkMessage
 from meter_protocols.errors import ProtocolError
 from meter_protocols.readings import Problem, ProblemKind, problem
 
@@ -247,17 +247,25 @@ class HdlcAssembler:
         self._skipping = skip
 
     def lost(self, *, segmented: bool) -> None:
-        """A frame was lost (bad check sequence): its message cannot be completed."""
+        """A frame was lost (bad check sequence, cut off): its message cannot be completed.
+
+        The rest of that message is skipped until a final segment or a frame that starts
+        a new message (LLC header).
+        """
         if self._parts or segmented:
-            self._drop(skip=segmented)
+            self._drop(skip=True)
 
     def push(self, frame: HdlcFrame) -> list[LinkMessage | Problem]:
+        out: list[LinkMessage | Problem] = []
+        # The first segment of a message starts with the LLC header; continuations do not.
+        starts = frame.info[:3] in LLC_HEADERS
         if self._skipping:
-            if not frame.segmented:
-                self._skipping = False
-            return []
+            if not starts:
+                self._skipping = frame.segmented
+                return out
+            self._skipping = False
         if not frame.info and not self._parts:
-            return []  # a supervisory frame without information
+            return out  # a supervisory frame without information
         if self._parts:
             error = ""
             if frame.info == self._parts[-1]:
@@ -266,6 +274,10 @@ class HdlcAssembler:
                     and frame.send_sequence != (self._last_ns + 1) % 8:
                 error = (f"HDLC segment N(S)={frame.send_sequence} after "
                          f"N(S)={self._last_ns}: segment missing or repeated")
+            elif starts:
+                self._drop(skip=False)
+                out.append(problem(ProblemKind.SEGMENT_ERROR,
+                                   "segmented HDLC message cut off by the next message"))
             if error:
                 self._drop(skip=frame.segmented)
                 return [problem(ProblemKind.SEGMENT_ERROR, error, frame.info)]
@@ -275,13 +287,14 @@ class HdlcAssembler:
         self._last_ns = frame.send_sequence if frame.is_i_frame else None
         if self._size > self.max_size:
             self._drop(skip=frame.segmented)
-            return [problem(ProblemKind.OVERSIZE,
-                            f"segmented HDLC message over {self.max_size} bytes")]
+            out.append(problem(ProblemKind.OVERSIZE,
+                               f"segmented HDLC message over {self.max_size} bytes"))
+            return out
         if frame.segmented:
-            return []
-        message = LinkMessage(b"".join(self._parts), self._wire, len(self._parts))
+            return out
+        out.append(LinkMessage(b"".join(self._parts), self._wire, len(self._parts)))
         self._drop(skip=False)
-        return [message]
+        return out
 
 
 def build_frame(info: bytes, *, dest: bytes, src: bytes, control: int,
