@@ -8,7 +8,8 @@ The link supervisor (emulator/meter) drives it and does all I/O:
         actions += detector.received(data, now, flags)   # flags: uart.ErrorFlag per byte,
                                                          # None when the port cannot tell
         actions += detector.decoded(decoder.feed(data), now)
-        actions += detector.tick(now)                    # at least by detector.deadline
+        actions += detector.tick(now)                    # after each read, and by
+                                                         # detector.deadline at the latest
         for action in actions:
             Apply:        reconfigure the port to action.candidate.line (if line_changed),
                           build a fresh decoder of action.candidate.family (a poller that
@@ -422,8 +423,8 @@ class LinkDetector:
 
     @property
     def deadline(self) -> float | None:
-        """Call tick() by this time at the latest (and about every BURST_GAP/2 while bytes
-        arrive, so bursts are judged promptly)."""
+        """Call tick() by this time at the latest, and after every read that returned bytes
+        (so bursts are judged promptly and a locked line that went bad is noticed)."""
         w = self._window
         if self._phase is Phase.LISTEN and w is not None:
             ends = [(w.renewed or w.started) + self._window_limit(w)]
@@ -432,9 +433,9 @@ class LinkDetector:
                 assert w.burst_start is not None
                 ends.append(w.burst_start + self._busy_limit(w))
             return min(ends)
-        if self._lock is not None:
+        if self._lock is not None and self._phase is Phase.LOCKED:
             return self._lock.last_byte + self._lock.patience()
-        return None
+        return None  # QUIET or IDLE: only new bytes can change anything
 
     def start(self, now: float) -> list[Action]:
         if self._started:

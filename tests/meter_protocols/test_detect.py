@@ -282,8 +282,10 @@ def test_frame_locks_then_silence_is_no_data_then_frame_is_ok() -> None:
         det.received(b"x" * 100, t)
         det.decoded([reading()], t)
     assert det.tick(6.0) == []
+    assert det.deadline == pytest.approx(8.0)
     assert statuses(det.tick(8.1)) == [MeterStatus.NO_DATA]
     assert det.phase is Phase.QUIET
+    assert det.deadline is None
     det.received(b"x", 20.0)
     assert statuses(det.decoded([reading()], 20.0)) == [MeterStatus.OK]
 

@@ -1,0 +1,79 @@
+"""Detection time per profile and UART model throughput.
+
+    python bench/bench_detect.py
+
+For each profile whose decoders exist: the simulated time from factory settings (auto
+everything) to meter status OK, over the virtual UART wire (the reader sees the errors of
+wrong settings), with the optional electrical line probe, and over a pty-like byte line.
+Then the UART model's throughput in bytes per second of meter data, for matched settings
+(fast path and forced slow path) and mismatched ones.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from meter_protocols.line import LineSettings
+from meter_protocols.simulator.profiles import get_profile
+from meter_protocols.uart import VirtualWire
+from tests.meter_protocols.test_detect_sim import (
+    MeterStatus,
+    available_profiles,
+    simulate,
+)
+
+
+def detection() -> None:
+    print("simulated time from factory settings to OK (s)")
+    print(f"{'profile':22s} {'line':12s} {'interval':>8s} {'wire':>7s} {'+probe':>7s} "
+          f"{'pty':>7s}  candidates tried on the wire")
+    worst = 0.0
+    for name in available_profiles():
+        prof = get_profile(name)
+        times = []
+        tried = ""
+        for kwargs in ({}, {"use_probe": True}, {"pty": True}):
+            result = simulate(name, duration=60, stop_on_ok=True, **kwargs)  # type: ignore[arg-type]
+            ok = result.first(MeterStatus.OK)
+            times.append(f"{ok:7.2f}" if ok is not None else "  never")
+            if not kwargs:
+                tried = " -> ".join(cand for _, cand in result.applied)
+                worst = max(worst, ok if ok is not None else float("inf"))
+        print(f"{name:22s} {prof.line!s:12s} {prof.interval:8.1f} {' '.join(times)}  {tried}")
+    print(f"slowest profile on the wire: {worst:.2f} s (target <= 20 s)")
+
+
+def throughput() -> None:
+    print("\nUART model throughput (meter bytes per second of CPU time)")
+    data = bytes(range(256)) * 40  # 10 kB, every byte value
+    cases = [
+        ("115200 8N1", "115200 8N1", True, "matched, fast path"),
+        ("115200 8N1", "115200 8N1", False, "matched, sampled (slow path)"),
+        ("9600 7E1", "115200 8N1", True, "7E1 meter read at 115200 (breaks)"),
+        ("115200 8N1", "2400 8E1", True, "115200 meter read at 2400 8E1"),
+        ("2400 8E1", "2400 8N1", True, "8E1 read as 8N1"),
+        ("115200 8N1 inverted", "115200 8N1", True, "inverted line"),
+    ]
+    for tx, rx, fast, label in cases:
+        best = float("inf")
+        for _ in range(3):
+            wire = VirtualWire(LineSettings.parse(tx), LineSettings.parse(rx), fast_path=fast)
+            start = time.perf_counter()
+            end = 0.0
+            for i in range(0, len(data), 1024):  # 1 kB frames, read in 10 ms steps
+                end = wire.send(data[i:i + 1024], end + 0.05)
+            t = 0.0
+            while t < end + 0.1:
+                t += 0.01
+                wire.read(t)
+            best = min(best, time.perf_counter() - start)
+        print(f"{label:36s} {len(data) / best:12,.0f} B/s")
+
+
+if __name__ == "__main__":
+    detection()
+    throughput()
