@@ -29,7 +29,7 @@ Phases and transitions (the only place they are decided; `TRANSITIONS` is this t
 | LISTEN  | WINDOW_END | LISTEN  | silence: alternate the best push candidate and the pull probes |
 | LOCKED  | FRAME      | LOCKED  | status OK                                              |
 | LOCKED  | CIPHERED   | LOCKED  | key statuses                                           |
-| LOCKED  | SILENCE    | QUIET   | status NO DATA                                         |
+| LOCKED  | SILENCE    | QUIET   | status NO DATA (pull meters: no answer, echoes aside)  |
 | LOCKED  | GARBAGE    | LISTEN  | bytes but no frame for 3 intervals and 2 bursts: Redetect |
 | QUIET   | FRAME      | LOCKED  | status OK                                              |
 | QUIET   | CIPHERED   | LOCKED  | key statuses                                           |
@@ -434,7 +434,9 @@ class LinkDetector:
                 ends.append(w.burst_start + self._busy_limit(w))
             return min(ends)
         if self._lock is not None and self._phase is Phase.LOCKED:
-            return self._lock.last_byte + self._lock.patience()
+            lock = self._lock
+            heard = lock.last_good if lock.candidate.pull else lock.last_byte
+            return heard + lock.patience()
         return None  # QUIET or IDLE: only new bytes can change anything
 
     def start(self, now: float) -> list[Action]:
@@ -776,9 +778,12 @@ class LinkDetector:
         if w.burst_open and w.last_byte is not None and now - w.last_byte >= BURST_GAP:
             w.close_burst()
         patience = lock.patience()
+        pull = lock.candidate.pull
+        # A pull meter is judged by its answers: our own requests may echo on the line.
+        bad_after = 2 * patience if pull else patience
         spread = (w.last_byte - w.first_byte) if w.first_byte is not None and \
             w.last_byte is not None else 0.0
-        if (w.count and now - lock.last_good >= patience
+        if (w.count and now - lock.last_good >= bad_after
                 and (w.bursts + w.burst_open >= 2 or spread >= patience / 2)):
             w.close_burst()
             evidence = w.evidence()
@@ -794,11 +799,13 @@ class LinkDetector:
             actions += self._begin_search(now, reason, keep_evidence=True,
                                           activity=w.first_byte)
             return actions
-        if self._phase is Phase.LOCKED and now - lock.last_byte >= patience:
+        heard = lock.last_good if pull else lock.last_byte
+        if self._phase is Phase.LOCKED and now - heard >= patience:
             self._apply_transition(Trigger.SILENCE)
+            what = "answered" if pull else "sent anything"
             return self._set_status(MeterStatus.NO_DATA,
-                                    f"the meter was read at {lock.candidate.line} and has sent "
-                                    f"nothing for {now - lock.last_byte:.0f} s")
+                                    f"the meter was read at {lock.candidate.line} and has not "
+                                    f"{what} for {now - heard:.0f} s")
         return []
 
     def _tick_idle(self, now: float) -> list[Action]:

@@ -401,3 +401,18 @@ def test_line_probe_finds_a_slow_inverted_meter_at_the_first_try() -> None:
     assert t_probed is not None
     assert t_probed <= t_plain
     assert "2400 8E1 inverted" in applied_lines(probed)
+
+
+@pytest.mark.skipif("kamstrup-omnipower" not in available_profiles(),
+                    reason="KMP poller not in the tree")
+def test_pull_meter_that_stops_answering_is_no_data_then_ok() -> None:
+    def mute(meter: VirtualMeter, wire: VirtualWire) -> None:
+        meter.silent = True
+
+    def unmute(meter: VirtualMeter, wire: VirtualWire) -> None:
+        meter.silent = False
+
+    result = simulate("kamstrup-omnipower", duration=60, events={15.0: mute, 40.0: unmute})
+    assert result.sequence() == [MeterStatus.RECOGNITION, MeterStatus.OK,
+                                 MeterStatus.NO_DATA, MeterStatus.OK]
+    assert not result.redetects
