@@ -190,9 +190,9 @@ def _collect_channel(data: dict[str, object], short: str, vals: list[str],
         parsed = parse_number(vals[-1])
         if parsed is not None:
             data["value"], unit = parsed
-            # DSMR 2.2/3 gas writes the unit in its own group before the value line.
-            if unit is None and len(vals) > 1 and vals[-2].isalnum() and not vals[-2].isdigit():
-                unit = vals[-2]
+            # DSMR 2.2/3 gas (24.3.0) writes the unit in its own group before the value line.
+            if unit is None and short == "24.3.0" and len(vals) > 1:
+                unit = vals[-2] or None
             data["unit"] = unit
 
 

@@ -19,6 +19,8 @@ from meter_protocols.simulator.load import LoadModel, PhaseSample
 
 #: Longest step of the energy integration, in seconds.
 INTEGRATION_STEP = 10.0
+#: Most steps one advance() takes; a longer jump (the clock set forward) uses longer steps.
+MAX_STEPS = 8640
 #: Length of a demand period (max demand registers 1.6.x / 2.6.x), in seconds.
 DEMAND_PERIOD = 900.0
 
@@ -85,7 +87,7 @@ class MeterState:
     def advance(self, t: float) -> MeterSnapshot:
         """Integrate from the last instant to t and return the meter's view at t."""
         if t > self._t:
-            steps = max(1, math.ceil((t - self._t) / INTEGRATION_STEP))
+            steps = min(MAX_STEPS, max(1, math.ceil((t - self._t) / INTEGRATION_STEP)))
             dt = (t - self._t) / steps
             for i in range(steps):
                 mid = self._t + (i + 0.5) * dt
