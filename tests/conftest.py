@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REAL_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "real"
+SHARED = PROJECT_ROOT.parent / "shared"
+REAL_FIXTURES = SHARED / "fixtures" / "real"
+SPEC = SHARED / "spec"
+
+
+def _shared(path: Path) -> Path:
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared file missing under CI: {path}")
+        pytest.skip(f"shared files not available: {path}")
+    return path
 
 
 def real_fixture(*parts: str) -> Path:
@@ -19,12 +29,12 @@ def real_fixture(*parts: str) -> Path:
     Skips the test with a reason when the folder is absent, except under CI (the
     environment variable CI is set), where a missing capture is a failure.
     """
-    path = REAL_FIXTURES.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real fixture missing under CI: {path}")
-        pytest.skip(f"real fixtures not available: {path}")
-    return path
+    return _shared(REAL_FIXTURES.joinpath(*parts))
+
+
+def spec_file(*parts: str) -> Path:
+    """Path of a page of the specification under ../shared/spec (same skip rule)."""
+    return _shared(SPEC.joinpath(*parts))
 
 
 @pytest.fixture(autouse=True)
