@@ -83,6 +83,7 @@ class DlmsDecoder:
         self._failures = 0
         self._counters: Counter[ProblemKind] = Counter()
         self._auto_buf = b""
+        self._auto_dropped = 0
         self._gbt_wire = 0
         self.security = SecurityState()
         self.frames = 0  # readings produced
@@ -131,6 +132,7 @@ class DlmsDecoder:
         self._detected = None if self.framing is Framing.AUTO else self.framing
         self._failures = 0
         self._auto_buf = b""
+        self._auto_dropped = 0
         self.security = SecurityState()
 
     # -- bytes in -------------------------------------------------------------------------------
@@ -139,8 +141,9 @@ class DlmsDecoder:
         if self._detected is None:
             found = self._detect(data)
             if found is None:
-                return []
+                return self._account(self._undetected(len(data)))
             self._detected, data = found
+            self._auto_dropped = 0
         return self._account(self._feed_link(self._detected, data))
 
     def flush(self) -> list[Event]:
@@ -159,6 +162,16 @@ class DlmsDecoder:
                                   self._auto_buf[:64]))
         self._auto_buf = b""
         return self._account(events)
+
+    def _undetected(self, n: int) -> list[Event]:
+        """Auto framing found nothing yet: report it once per _AUTO_BUFFER bytes."""
+        self._auto_dropped += n
+        if self._auto_dropped < _AUTO_BUFFER:
+            return []
+        self._auto_dropped = 0
+        return [problem(ProblemKind.UNKNOWN_FORMAT,
+                        f"{_AUTO_BUFFER} bytes without a DLMS frame (HDLC, M-Bus or APDU)",
+                        self._auto_buf[:64])]
 
     def _detect(self, data: bytes) -> tuple[Framing, bytes] | None:
         """Auto framing: the first place where a complete frame of some kind checks out.

@@ -86,6 +86,7 @@ class FrameOptions:
     date_time_in_header: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "framing", Framing(self.framing))  # "hdlc" works too
         if self.framing is Framing.AUTO:
             raise ProtocolError("an encoder needs a concrete framing")
 
