@@ -117,3 +117,30 @@ def assert_snapshot(name: str, value: Any) -> None:
         return
     assert path.exists(), f"no snapshot {path}; run with UPDATE_SNAPSHOTS=1 and review it"
     assert json.loads(path.read_text("utf-8")) == json.loads(text), f"snapshot {name} differs"
+
+
+async def wait_status(device: Device, *wanted: str, timeout: float = 10.0) -> str:
+    """Await the device's meter status becoming one of `wanted` (checked at once, then at
+    every change)."""
+    if device.meter.status.value in wanted:
+        return device.meter.status.value
+    loop = asyncio.get_running_loop()
+    reached: asyncio.Future[str] = loop.create_future()
+
+    def listener(status: Any) -> None:
+        if status.value in wanted and not reached.done():
+            reached.set_result(status.value)
+
+    remove = device.on_status(listener)
+    try:
+        return await asyncio.wait_for(reached, timeout)
+    finally:
+        remove()
+
+
+async def next_report(device: Device, timeout: float = 10.0) -> Any:
+    sub = device.reports.subscribe()
+    try:
+        return await asyncio.wait_for(sub.get(), timeout)
+    finally:
+        sub.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,6 +84,12 @@ class Device:
         self._problem_logged: dict[ProblemKind, float] = {}
         #: Services publish what /api/v1/system shows of them here (e.g. "mqtc").
         self.service_status: dict[str, dict[str, Any]] = {}
+        self._status_listeners: list[Callable[[MeterStatus], None]] = []
+
+    def on_status(self, listener: Callable[[MeterStatus], None]) -> Callable[[], None]:
+        """Call `listener(new_status)` at every meter status change; returns an unsubscriber."""
+        self._status_listeners.append(listener)
+        return lambda: self._status_listeners.remove(listener)
 
     # --- time -------------------------------------------------------------------------
 
@@ -201,3 +208,5 @@ class Device:
         if new is not old:
             self.meter.status = new
             _LOG.info("meter status %s -> %s (%s)", old.value, new.value, event.value)
+            for listener in list(self._status_listeners):
+                listener(new)

@@ -1,0 +1,197 @@
+"""The meter line for real: a virtual line in process, a pty, a TCP socket; the supervisor
+reconnecting; garbage on a real pty."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import tty
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from emulator.device.clock import ScaledClock
+from emulator.device.core import Device
+from emulator.meter.line import LineClosed, LineUnavailable
+from emulator.meter.serial_line import SerialLine
+from emulator.meter.serve import PtyMeterServer, TcpMeterServer
+from emulator.meter.supervisor import Backoff, LinkSupervisor, fixed_settings
+from emulator.meter.virtual_line import VirtualLine
+from meter_protocols.line import LineSettings, Parity
+from meter_protocols.readings import ProblemKind
+from meter_protocols.simulator.meter import VirtualMeter
+from meter_protocols.simulator.profiles import get_profile
+from tests.support import ENSOR_MOMENT, build_device, next_report, wait_status
+
+SPEED = 8.0  # the device and the meters run 8x real time in these tests
+
+
+@pytest.fixture
+def clock() -> ScaledClock:
+    return ScaledClock(SPEED, ENSOR_MOMENT)
+
+
+@pytest.fixture
+def device(tmp_path: Path, clock: ScaledClock) -> Device:
+    return build_device(tmp_path, clock)
+
+
+def ensor(clock: ScaledClock, seed: int = 1) -> VirtualMeter:
+    return VirtualMeter(get_profile("ensor-ers"), seed=seed, start=clock.time())
+
+
+@contextlib.asynccontextmanager
+async def supervised(device: Device, factory: object,
+                     backoff: Backoff | None = None) -> AsyncIterator[LinkSupervisor]:
+    supervisor = LinkSupervisor(device, factory, backoff or Backoff(0.2, 1.0))  # type: ignore[arg-type]
+    task = asyncio.get_running_loop().create_task(supervisor.run())
+    try:
+        yield supervisor
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_virtual_line_reports_at_the_meters_cadence(device: Device,
+                                                          clock: ScaledClock) -> None:
+    line = VirtualLine(ensor(clock), clock)
+    async with supervised(device, lambda: line):
+        first = await next_report(device)
+        second = await next_report(device)
+    assert second.id == first.id + 1
+    assert second.interval == pytest.approx(1.0, abs=0.25)  # clock seconds, at 8x speed
+    assert device.meter.status.value == "OK"
+    assert device.meter.interface.value == "P1"
+
+
+async def test_a_silent_virtual_meter_gives_no_data_then_ok(device: Device,
+                                                             clock: ScaledClock) -> None:
+    line = VirtualLine(ensor(clock), clock)
+    async with supervised(device, lambda: line):
+        await next_report(device)
+        await next_report(device)
+        line.meter.silent = True
+        await wait_status(device, "NO DATA")
+        line.meter.silent = False
+        await wait_status(device, "OK")
+
+
+async def test_pty_meter_killed_and_restarted(tmp_path: Path, device: Device,
+                                              clock: ScaledClock) -> None:
+    link = tmp_path / "p1"
+    server = PtyMeterServer(ensor(clock), clock, link)
+    await server.start()
+    try:
+        async with supervised(device, lambda: SerialLine(str(link))):
+            await next_report(device)
+            await server.stop()
+            await wait_status(device, "NOT CONNECTED", "NO DATA")
+            server = PtyMeterServer(ensor(clock, seed=2), clock, link)
+            await server.start()
+            await wait_status(device, "OK")
+            report = await next_report(device)
+            assert report.reading.identity.meter_id == "20000741"
+    finally:
+        await server.stop()
+
+
+async def test_socket_url_reads_a_tcp_meter(device: Device, clock: ScaledClock) -> None:
+    server = TcpMeterServer(ensor(clock), clock)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        async with supervised(device, lambda: SerialLine(f"socket://127.0.0.1:{port}")):
+            report = await next_report(device)
+            assert report.reading.identity.logical_name == "ESR51030712084367"
+            await server.stop()
+            await wait_status(device, "NOT CONNECTED")
+    finally:
+        await server.stop()
+
+
+async def test_unavailable_port_is_not_connected_and_retried(device: Device,
+                                                             tmp_path: Path) -> None:
+    attempts = 0
+
+    def factory() -> SerialLine:
+        nonlocal attempts
+        attempts += 1
+        return SerialLine(str(tmp_path / "no-such-port"))
+
+    async with supervised(device, factory, Backoff(0.05, 0.1)):
+        while attempts < 3:
+            await asyncio.sleep(0.05)
+    assert device.meter.status.value == "NOT CONNECTED"
+
+
+def write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+async def test_garbage_on_a_real_pty_never_stops_the_reader(device: Device) -> None:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    os.close(slave)
+    rng = random.Random(3)
+    good = ensor(ScaledClock(1.0, ENSOR_MOMENT)).push(ENSOR_MOMENT + 1.0)
+    try:
+        async with supervised(device, lambda: SerialLine(path)):
+            await wait_status(device, "NO DATA")
+            noise = bytes(rng.randrange(256) for _ in range(3000))
+            no_end = b"/" + b"1-0:1.8.1(1)" * 1000  # 13 kB without '!'
+            # From a thread: the pty holds a few kB and the reader runs on this loop.
+            await asyncio.to_thread(write_all, master, noise + no_end + b"\r\n" + good)
+            report = await next_report(device)
+    finally:
+        os.close(master)
+    assert report.reading.values["1.8.1"] == 44258.0
+    problems = device.meter.problems
+    assert problems[ProblemKind.OVERSIZE] + problems[ProblemKind.TRUNCATED] >= 1
+
+
+async def test_reconfiguration_reaches_the_real_port() -> None:
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    line = SerialLine(path)
+    try:
+        await line.open(LineSettings())
+        await line.reconfigure(LineSettings(9600, 8, Parity.NONE, 2.0))
+        assert line._serial is not None
+        assert line._serial.baudrate == 9600
+        # A pty refuses 7E1; the line carries on at the baud rate it can set.
+        await line.reconfigure(LineSettings(2400, 7, Parity.EVEN, 1.0))
+        assert line._serial.baudrate == 2400
+        os.write(master, b"still readable")
+        assert await asyncio.wait_for(line.read(), 2) == b"still readable"
+    finally:
+        await line.close()
+        os.close(master)
+        os.close(slave)
+
+
+async def test_reading_a_closed_line_raises() -> None:
+    line = SerialLine("/dev/null-not-a-port")
+    with pytest.raises(LineClosed):
+        await line.read()
+    with pytest.raises(LineUnavailable):
+        await line.open(LineSettings())
+
+
+def test_backoff_doubles_up_to_its_limit() -> None:
+    backoff = Backoff(0.5, 3.0)
+    assert [backoff.next() for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    backoff.reset()
+    assert backoff.next() == 0.5
+
+
+def test_fixed_settings_from_the_meter_settings() -> None:
+    base = {"baudrate": 9600, "parity": "even", "stop_bits": "1", "rx_invert": False,
+            "if_type": "p1"}
+    assert str(fixed_settings(base)) == "9600 7E1"
+    assert str(fixed_settings({**base, "baudrate": 2400, "if_type": "mbus"})) == "2400 8E1"
+    assert str(fixed_settings({**base, "parity": "none", "stop_bits": "2"})) == "9600 8N2"
