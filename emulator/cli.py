@@ -150,7 +150,7 @@ async def run_device(config: AppConfig) -> None:
 
     app = EmulatorApp(config)
     await app.start()
-    print(f"whatwatt-emulator: serving {app.url}", flush=True)  # noqa: T201
+    print(f"whatwatt-emulator: serving {app.url}", flush=True)
     try:
         await _until_signalled()
     finally:
@@ -169,13 +169,13 @@ async def run_meter(args: argparse.Namespace) -> None:
     if args.pty:
         server = PtyMeterServer(meter, clock, args.link)
         path = await server.start()
-        print(path, flush=True)  # noqa: T201
+        print(path, flush=True)
         _LOG.info("virtual meter %s on %s", args.profile, path)
     else:
         host, port = args.tcp
         server = TcpMeterServer(meter, clock)
         port = await server.start(host, port)
-        print(f"tcp://{host}:{port}", flush=True)  # noqa: T201
+        print(f"tcp://{host}:{port}", flush=True)
         _LOG.info("virtual meter %s on tcp %s:%d", args.profile, host, port)
     try:
         await _until_signalled()
@@ -185,7 +185,7 @@ async def run_meter(args: argparse.Namespace) -> None:
 
 def list_profiles() -> None:
     for name, profile in sorted(PROFILES.items()):
-        print(f"{name:20} {profile.protocol.value:5} {profile.interface.value:5} "  # noqa: T201
+        print(f"{name:20} {profile.protocol.value:5} {profile.interface.value:5} "
               f"{profile.line!s:14} every {profile.interval:g} s  {profile.title}")
 
 
@@ -213,10 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         speed=args.speed, seed=args.seed, timezone=args.timezone, start_time=start_time,
         auth=AuthMode(args.auth), license=License(args.license),
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

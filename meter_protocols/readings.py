@@ -110,7 +110,7 @@ class MeterReading:
     protocol_version: str = ""
     meter_time: datetime | None = None  # the meter's clock, timezone-aware
     tariff: int | None = None
-    texts: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # C.D.E -> text values (messages...)
+    texts: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # C.D.E -> text values
     lines: tuple[ObisLine, ...] = ()  # text protocols: every line of the frame
     objects: tuple[CosemObject, ...] = ()  # DLMS: every COSEM object of the frame
     mbus: tuple[MbusChannel, ...] = ()

@@ -66,8 +66,9 @@ async def get_live(request: web.Request) -> web.StreamResponse:
 
 
 async def _end_stream(app: web.Application) -> None:
-    if app[CHANNEL].current is not None:
-        app[CHANNEL].current.end()
+    current = app[CHANNEL].current
+    if current is not None:
+        current.end()
 
 
 def setup(app: web.Application) -> None:

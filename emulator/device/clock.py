@@ -64,7 +64,7 @@ class ScaledClock:
 
     async def sleep_until(self, when: float) -> None:
         # Re-check after waking: set_time() may have moved the wall clock meanwhile.
-        while (remaining := when - self.time()) > 0:
+        while (remaining := when - self.time()) > 0:  # noqa: ASYNC110 - set_time may move it
             await asyncio.sleep(remaining / self._speed)
 
     def set_time(self, when: float) -> None:

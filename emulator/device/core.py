@@ -67,7 +67,7 @@ class MeterLink:
 
 class Device:
     def __init__(self, identity: DeviceIdentity, clock: Clock, zone: ZoneInfo,
-                 settings: DeviceSettings, hardware: HardwareState,
+                 settings: DeviceSettings, hardware: HardwareState, *,
                  license_type: str = "PLUS") -> None:
         self.identity = identity
         self.clock = clock

@@ -16,7 +16,7 @@ _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class SubscriptionEnded(Exception):  # noqa: N818 - a signal, not an error
+class SubscriptionEnded(Exception):
     """Raised by get() once end() was called: the subscriber should stop."""
 
 
@@ -78,7 +78,7 @@ class Hub(Generic[T]):
         for listener in self._listeners:
             try:
                 listener(item)
-            except Exception:  # one broken listener must not starve the others
+            except Exception:  # noqa: BLE001 - one broken listener must not starve the others
                 _LOG.exception("report listener %r failed", listener)
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import serialx
 
@@ -19,7 +20,7 @@ _STOP = {1.0: serialx.StopBits.ONE, 1.5: serialx.StopBits.ONE_POINT_FIVE,
 READ_SIZE = 4096
 
 
-def _serial_kwargs(settings: LineSettings) -> dict[str, object]:
+def _serial_kwargs(settings: LineSettings) -> dict[str, Any]:
     return {"baudrate": settings.baudrate, "parity": _PARITY[settings.parity],
             "stopbits": _STOP[settings.stop_bits], "byte_size": settings.data_bits}
 

@@ -108,8 +108,8 @@ class DsmrDecoder:
         body = text[:bang].split("\n")
         header = body[0].rstrip("\r")
         entries: list[tuple[str, tuple[int, ...], list[str], str]] = []
-        for line in body[1:]:
-            line = line.strip()
+        for raw_line in body[1:]:
+            line = raw_line.strip()
             if not line:
                 continue
             if line[0] == "(" and entries:

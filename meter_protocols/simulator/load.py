@@ -63,7 +63,7 @@ def _pv_shape(local: datetime) -> float:
     x = (hour - 13.0) / half_day
     if abs(x) >= 1.0:
         return 0.0
-    return (0.45 + 0.55 * season) * math.cos(x * math.pi / 2) ** 1.5
+    return float((0.45 + 0.55 * season) * math.cos(x * math.pi / 2) ** 1.5)
 
 
 class LoadModel:

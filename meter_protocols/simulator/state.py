@@ -57,6 +57,7 @@ class MeterState:
         load: LoadModel,
         start: float,
         zone: ZoneInfo,
+        *,
         initial: Mapping[str, float] | None = None,
         tariff_schedule: TariffSchedule = swiss_double_tariff,
         clock_drift_s: float = 0.0,

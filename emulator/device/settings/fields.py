@@ -71,7 +71,7 @@ class Int(Field):
             value = int(value)
         if not self.minimum <= value <= self.maximum:
             raise SettingsError(f"{path}: {value} out of range {self.minimum}..{self.maximum}")
-        return value
+        return int(value)
 
 
 @dataclass(frozen=True, slots=True)

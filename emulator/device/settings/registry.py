@@ -68,6 +68,6 @@ class DeviceSettings:
             for listener in list(self._listeners[section]):
                 try:
                     listener(new, old)
-                except Exception:  # a broken listener must not undo a stored setting
+                except Exception:  # noqa: BLE001 - a broken listener must not undo a stored setting
                     _LOG.exception("settings listener for %s failed", section)
         return self.public(section)

@@ -71,7 +71,7 @@ class SettingsStore:
         try:
             document = json.loads(raw)
             version = int(document["version"])
-            settings = document["settings"]
+            settings: dict[str, Any] = document["settings"]
             if not isinstance(settings, dict):
                 raise TypeError("settings is not an object")
         except (ValueError, KeyError, TypeError) as exc:

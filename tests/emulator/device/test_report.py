@@ -120,10 +120,11 @@ def test_report_snapshot() -> None:
 
 # --- live ------------------------------------------------------------------------------
 
-MANUAL_LIVE_FIELDS = (  # the seed manual's table, section 3.2
-    "P_In P_Out P_P1_In P_P2_In P_P3_In P_P1_Out P_P2_Out P_P3_Out P_P_In P_P_In_T1 "
-    "P_P_In_T2 I_P1 I_P2 I_P3 V_P1 V_P2 V_P3 rP_In rP_Out PF E_In E_In_T1 E_In_T2 E_Out "
-    "E_Out_T1 E_Out_T2 rE_In rE_Out Date Time Uptime").split()
+MANUAL_LIVE_FIELDS = [  # the seed manual's table, section 3.2
+    "P_In", "P_Out", "P_P1_In", "P_P2_In", "P_P3_In", "P_P1_Out", "P_P2_Out", "P_P3_Out",
+    "P_P_In", "P_P_In_T1", "P_P_In_T2", "I_P1", "I_P2", "I_P3", "V_P1", "V_P2", "V_P3",
+    "rP_In", "rP_Out", "PF", "E_In", "E_In_T1", "E_In_T2", "E_Out", "E_Out_T1", "E_Out_T2",
+    "rE_In", "rE_Out", "Date", "Time", "Uptime"]
 
 
 def _documented_live_keys() -> list[str]:

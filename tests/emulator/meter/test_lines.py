@@ -121,9 +121,16 @@ async def test_unavailable_port_is_not_connected_and_retried(device: Device,
         attempts += 1
         return SerialLine(str(tmp_path / "no-such-port"))
 
-    async with supervised(device, factory, Backoff(0.05, 0.1)):
-        while attempts < 3:
-            await asyncio.sleep(0.05)
+    enough = asyncio.Event()
+
+    def counting() -> SerialLine:
+        line = factory()
+        if attempts >= 3:
+            enough.set()
+        return line
+
+    async with supervised(device, counting, Backoff(0.05, 0.1)):
+        await asyncio.wait_for(enough.wait(), 10)
     assert device.meter.status.value == "NOT CONNECTED"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dsmr_parser.objects import CosemObject, MBusObject, MbusDevice
+from dsmr_parser.objects import CosemObject, MbusDevice, MBusObject
 from dsmr_parser.parsers import TelegramParser
 
 from meter_protocols.dsmr import dialects

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ def test_frames_come_on_the_profile_cadence() -> None:
         assert due is not None
         times.append(due)
         meter.push(due)
-    assert [round(b - a, 9) for a, b in zip(times, times[1:], strict=False)] == [1.0] * 4
+    assert [round(b - a, 9) for a, b in itertools.pairwise(times)] == [1.0] * 4
 
 
 def test_ensor_frames_decode_to_the_manuals_identity_and_field_set() -> None:
