@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -16,11 +17,12 @@ from emulator.device.clock import Clock, ScaledClock
 from emulator.device.core import Device
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import load_identity
-from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings import device_schemas
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
-from emulator.device.settings.system import system_settings
+from emulator.meter.control import VirtualMeterControl
 from emulator.meter.line import Line
+from emulator.meter.replay_line import ReplayLine
 from emulator.meter.serial_line import SerialLine
 from emulator.meter.source import MeterSource, SourceKind
 from emulator.meter.supervisor import LinkSupervisor
@@ -31,15 +33,32 @@ from meter_protocols.simulator.profiles import get_profile
 _LOG = logging.getLogger(__name__)
 
 
-def line_factory(source: MeterSource, clock: Clock, seed: int, zone: ZoneInfo) -> Line | None:
-    """The line for a source; None when the source cannot be served yet."""
+def make_line(source: MeterSource, clock: Clock, seed: int, zone: ZoneInfo) -> Line:
+    """The line for a --meter source."""
     if source.kind is SourceKind.VIRTUAL:
         meter = VirtualMeter(get_profile(source.target), seed=seed, start=clock.time(),
                              zone=zone)
-        return VirtualLine(meter, clock)
-    if source.kind in (SourceKind.SERIAL, SourceKind.SOCKET):
-        return SerialLine(source.target)
-    return None
+        return VirtualLine(meter, clock, seed=seed)
+    if source.kind is SourceKind.REPLAY:
+        return ReplayLine(Path(source.target), clock)
+    return SerialLine(source.target)
+
+
+def provision_meter_keys(settings: DeviceSettings, line: Line) -> None:
+    """A virtual meter that ciphers its frames comes with its keys entered, as an installer
+    would have done, unless a key is already set (then the user's choice stands)."""
+    if not isinstance(line, VirtualLine):
+        return
+    keys = line.meter.profile.keys
+    current = settings.get("meter")
+    if keys is None or not keys.encryption_key or current["encryption_key"]:
+        return
+    changes = {"encryption": True, "encryption_key": keys.encryption_key}
+    if keys.authentication_key:
+        changes["authentication_key"] = keys.authentication_key
+    settings.put("meter", changes)
+    _LOG.info("meter keys of virtual meter %s entered in the meter settings",
+              line.meter.profile.name)
 
 
 class EmulatorApp:
@@ -51,10 +70,7 @@ class EmulatorApp:
         data_dir.mkdir(parents=True, exist_ok=True)
         identity = load_identity(data_dir, self.clock.time(), config.device_id)
         store = SettingsStore(data_dir / "settings")
-        settings = DeviceSettings(store, {
-            "settings": system_settings(identity.device_id),
-            "meter": METER_SETTINGS,
-        })
+        settings = DeviceSettings(store, device_schemas(identity.device_id))
         hardware = HardwareState.for_device(identity.device_id, sd_card=config.sdcard)
         self.device = Device(identity, self.clock, self.zone, settings, hardware,
                              license_type=config.license.value.upper())
@@ -62,13 +78,10 @@ class EmulatorApp:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
-        self._meter_line = self._make_meter_line()
-
-    def _make_meter_line(self) -> Line:
-        line = line_factory(self.config.meter, self.clock, self.config.seed, self.zone)
-        if line is None:
-            raise NotImplementedError(f"meter source {self.config.meter} is not supported yet")
-        return line
+        self._meter_line = make_line(config.meter, self.clock, config.seed, self.zone)
+        provision_meter_keys(settings, self._meter_line)
+        if isinstance(self._meter_line, VirtualLine):
+            self.device.meter_control = VirtualMeterControl(self._meter_line)
 
     @property
     def url(self) -> str:
@@ -94,7 +107,7 @@ class EmulatorApp:
         # A virtual meter keeps its registers across reconnections; a port is reopened.
         if isinstance(self._meter_line, VirtualLine):
             return self._meter_line
-        return self._make_meter_line()
+        return make_line(self.config.meter, self.clock, self.config.seed, self.zone)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 from emulator.device.core import Device
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity
-from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings import device_schemas
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
-from emulator.device.settings.system import system_settings
 from meter_protocols.dsmr.decoder import DsmrDecoder
 from meter_protocols.readings import FrameDecoded, MeterReading
 from meter_protocols.simulator.meter import VirtualMeter
@@ -67,8 +66,7 @@ class ManualClock:
 
 def build_device(data_dir: Path, clock: Any, device_id: str = DEVICE_ID) -> Device:
     identity = DeviceIdentity(device_id, created=ENSOR_MOMENT - 86400 * 30)
-    settings = DeviceSettings(SettingsStore(data_dir / "settings"), {
-        "settings": system_settings(device_id), "meter": METER_SETTINGS})
+    settings = DeviceSettings(SettingsStore(data_dir / "settings"), device_schemas(device_id))
     return Device(identity, clock, ZURICH, settings, HardwareState.for_device(device_id))
 
 

@@ -8,6 +8,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from emulator.device.core import Device
+from emulator.device.errors import SettingsError
 
 DEVICE: Final = web.AppKey("device", Device)
 
@@ -50,12 +51,23 @@ def no_content() -> web.Response:
     return web.Response(status=204, headers=API_HEADERS)
 
 
+async def json_body(request: web.Request) -> Any:
+    """The request's JSON; SettingsError (-> 400) when it does not parse."""
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SettingsError(f"invalid JSON: {exc}") from exc
+
+
 @web.middleware
 async def device_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn aiohttp's own errors (unknown path, wrong method, body too large) into the
-    device's answers."""
+    """Turn aiohttp's own errors (unknown path, wrong method, body too large) and refused
+    settings into the device's answers; nothing is changed when a request is refused."""
     try:
         response: web.StreamResponse = await handler(request)
+    except SettingsError as exc:
+        return error_response(400, str(exc))
     except web.HTTPException as exc:
         if exc.status in (404, 405, 413):
             return error_response(exc.status)

@@ -11,8 +11,9 @@ from typing import Final
 
 from aiohttp import web
 
-from emulator.api.common import DEVICE, dumps, json_bytes_response
+from emulator.api.common import DEVICE, dumps, json_bytes_response, json_response
 from emulator.device.core import Device
+from emulator.device.objects import report_objects
 from emulator.device.report import (
     empty_report_object,
     meter_object,
@@ -57,6 +58,12 @@ async def get_report(request: web.Request) -> web.Response:
     return json_bytes_response(report_body(request.app[DEVICE], request.app[CACHE]))
 
 
+async def get_objects(request: web.Request) -> web.Response:
+    device = request.app[DEVICE]
+    return json_response(report_objects(device.latest.reading if device.latest else None))
+
+
 def setup(app: web.Application) -> None:
     app[CACHE] = _Cache()
     app.router.add_get("/api/v1/report", get_report)
+    app.router.add_get("/api/v1/report/objects", get_objects)

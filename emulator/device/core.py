@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from emulator.device.clock import Clock
@@ -20,7 +20,7 @@ from emulator.device.hub import Hub
 from emulator.device.identity import BootInfo, DeviceIdentity
 from emulator.device.report import Report
 from emulator.device.settings.registry import DeviceSettings
-from emulator.device.status import LinkEvent, MeterStatus, next_status
+from emulator.device.status import DETECTOR_EVENTS, LinkEvent, MeterStatus, next_status
 from meter_protocols.readings import (
     Event,
     FrameDecoded,
@@ -47,6 +47,16 @@ _STATUS_FOR_PROBLEM = {
 }
 
 
+class MeterControl(Protocol):
+    """Steering of a virtual meter (the control API); None for a real port."""
+
+    def state(self) -> dict[str, Any]: ...
+
+    def apply(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Raises SettingsError (and changes nothing) when a change is invalid."""
+        ...
+
+
 @dataclass
 class MeterLink:
     """What the device knows about the meter line right now."""
@@ -62,7 +72,9 @@ class MeterLink:
     encrypted: bool = False
     authenticated: bool = False
     line: str = ""  # the port and its settings, in words
-    diagnostics: dict[str, Any] = field(default_factory=dict)
+    message: str = ""  # what the link's search says, in words a user understands
+    #: Set by the link while a line is open: what the search has tried and seen.
+    diagnostics_source: Callable[[], dict[str, Any]] | None = None
 
 
 class Device:
@@ -85,6 +97,8 @@ class Device:
         #: Services publish what /api/v1/system shows of them here (e.g. "mqtc").
         self.service_status: dict[str, dict[str, Any]] = {}
         self._status_listeners: list[Callable[[MeterStatus], None]] = []
+        #: Set by the composition root when the meter is virtual.
+        self.meter_control: MeterControl | None = None
 
     def on_status(self, listener: Callable[[MeterStatus], None]) -> Callable[[], None]:
         """Call `listener(new_status)` at every meter status change; returns an unsubscriber."""
@@ -117,8 +131,25 @@ class Device:
     def link_unrecognized(self) -> None:
         self._transition(LinkEvent.UNRECOGNIZED)
 
-    def set_diagnostics(self, diagnostics: dict[str, Any]) -> None:
-        self.meter.diagnostics = diagnostics
+    def link_status(self, status: str, message: str) -> None:
+        """The link's detector says what it sees (RECOGNITION, NOT RECOGNIZED, ...)."""
+        self.meter.message = message
+        self._transition(DETECTOR_EVENTS[status])
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The meter link in detail, for /emulator/v1/meter: status, line, what the search
+        tried and saw, problems counted by kind."""
+        link = self.meter
+        source = link.diagnostics_source
+        return {
+            "status": link.status.value,
+            "message": link.message,
+            "interface": link.interface.value,
+            "line": link.line,
+            "frames": link.frames,
+            "problems": {kind.value: count for kind, count in sorted(link.problems.items())},
+            "detection": source() if source is not None else None,
+        }
 
     def set_security(self, encrypted: bool, authenticated: bool) -> None:
         self.meter.encrypted = encrypted

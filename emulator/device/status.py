@@ -62,6 +62,18 @@ _ANYWHERE: dict[LinkEvent, MeterStatus] = {
 }
 
 
+#: What the link's detector reports, as events of this machine.
+DETECTOR_EVENTS: dict[str, LinkEvent] = {
+    S.RECOGNITION.value: E.SEARCHING,
+    S.NOT_CONNECTED.value: E.LINE_LOST,
+    S.NO_DATA.value: E.SILENCE,
+    S.OK.value: E.FRAME,
+    S.KEY_REQUIRED.value: E.KEY_MISSING,
+    S.ENCRYPTION_KEY.value: E.KEY_WRONG,
+    S.NOT_RECOGNIZED.value: E.UNRECOGNIZED,
+}
+
+
 def next_status(current: MeterStatus, event: LinkEvent) -> MeterStatus:
     explicit = _EXPLICIT.get((current, event))
     if explicit is not None:

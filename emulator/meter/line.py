@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from meter_protocols.line import LineSettings
@@ -18,6 +19,15 @@ class LineUnavailable(LineError):
 
 class LineClosed(LineError):
     """The line went away while in use (unplugged, meter process gone, socket closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes from the line; `flags` has one UART error flag byte per data byte when the line
+    can tell (the virtual wire can; a pty or a socket cannot: None)."""
+
+    data: bytes
+    flags: bytes | None = None
 
 
 class Line(Protocol):
@@ -39,7 +49,7 @@ class Line(Protocol):
 
     async def open(self, settings: LineSettings) -> None: ...
 
-    async def read(self) -> bytes:
+    async def read(self) -> Chunk:
         """The next bytes received; raises LineClosed when the line is gone."""
         ...
 

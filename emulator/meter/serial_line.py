@@ -7,7 +7,7 @@ from typing import Any
 
 import serialx
 
-from emulator.meter.line import LineClosed, LineUnavailable
+from emulator.meter.line import Chunk, LineClosed, LineUnavailable
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.readings import Interface
 
@@ -54,7 +54,7 @@ class SerialLine:
         self._serial = serial
         self.settings = settings
 
-    async def read(self) -> bytes:
+    async def read(self) -> Chunk:
         if self._serial is None:
             raise LineClosed(f"{self.url} is not open")
         try:
@@ -63,7 +63,7 @@ class SerialLine:
             raise LineClosed(f"{self.url}: {exc}") from exc
         if not data:
             raise LineClosed(f"{self.url}: end of stream")
-        return data
+        return Chunk(data)
 
     async def write(self, data: bytes) -> None:
         if self._serial is None:

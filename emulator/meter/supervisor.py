@@ -1,5 +1,10 @@
-"""The link supervisor: opens the meter line, feeds the decoder, reports to the core, and
-reopens a lost line with backoff. Decoders are pure; all the waiting happens here."""
+"""The link supervisor: keeps the meter line open, finds its settings and protocol with the
+detector, feeds the decoders, polls pull meters, and reports to the device core.
+
+Decoders and the detector are pure; all waiting happens here. One LinkSession lives while
+the line is open; a lost line is reopened with backoff and searched anew. Changes of the
+meter settings reach the running session at once (new keys, scalers, line settings).
+"""
 
 from __future__ import annotations
 
@@ -7,34 +12,35 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from emulator.device.core import Device
-from emulator.meter.line import Line, LineError
-from meter_protocols.dsmr.decoder import DsmrDecoder
-from meter_protocols.line import LineSettings, Parity
-from meter_protocols.readings import Interface
+from emulator.meter.line import Chunk, Line, LineError
+from emulator.meter.readers import Reader
+from meter_protocols.detect import (
+    Action,
+    Apply,
+    Candidate,
+    DetectConfig,
+    LinkDetector,
+    Redetect,
+    StatusChange,
+)
+from meter_protocols.errors import ProtocolError
+from meter_protocols.line import LineSettings
+from meter_protocols.readings import Event, Interface
 
 _LOG = logging.getLogger(__name__)
 
 LineFactory = Callable[[], Line]
 
-_PARITY = {"none": Parity.NONE, "odd": Parity.ODD, "even": Parity.EVEN}
+#: The settings section of /api/v1/meter/scalers/custom.
+SCALERS_SECTION = "meter_scalers"
 
 
-def fixed_settings(meter_settings: dict[str, object]) -> LineSettings:
-    """The line settings /api/v1/meter/settings asks for (auto_baudrate off)."""
-    parity = _PARITY[str(meter_settings["parity"])]
-    baud = meter_settings["baudrate"]
-    # The API has no data-bits field: P1 with parity is DSMR 2.2/3's 7E1, anything else
-    # with parity is M-Bus style 8E1/8O1.
-    p1 = meter_settings["if_type"] in ("p1", "p1_adapter")
-    return LineSettings(
-        baudrate=baud if isinstance(baud, int) else 115200,
-        data_bits=7 if parity is not Parity.NONE and p1 else 8,
-        parity=parity,
-        stop_bits=float(str(meter_settings["stop_bits"])),
-        inverted=bool(meter_settings["rx_invert"]),
-    )
+def fixed_settings(meter_settings: dict[str, Any]) -> LineSettings:
+    """The line settings /api/v1/meter/settings asks for when auto_baudrate is off."""
+    return DetectConfig.from_settings(meter_settings).fixed_line()
 
 
 class Backoff:
@@ -52,19 +58,162 @@ class Backoff:
         self._next = self.first
 
 
+class LinkSession:
+    """Everything about one opened line: the detector, the current candidate and reader."""
+
+    def __init__(self, device: Device, line: Line) -> None:
+        self.device = device
+        self.line = line
+        self.clock = device.clock
+        self.detector = LinkDetector(self._config())
+        self.candidate: Candidate | None = None
+        self.reader: Reader | None = None
+        self._actions: list[Action] = []
+        self._wake = asyncio.Event()
+        self._received_any = False
+
+    def _config(self) -> DetectConfig:
+        try:
+            return DetectConfig.from_settings(self.device.settings.get("meter"))
+        except ProtocolError as exc:  # stored settings validated on write; be safe anyway
+            _LOG.error("meter settings unusable (%s); using factory settings", exc)
+            return DetectConfig()
+
+    @property
+    def interface(self) -> Interface:
+        if self.line.interface is not Interface.NONE:
+            return self.line.interface
+        return self.candidate.interface if self.candidate else Interface.NONE
+
+    # --- settings changes (called synchronously by the settings registry) ---------------
+
+    def settings_changed(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        now = self.clock.monotonic()
+        self._actions += self.detector.reconfigure(self._config(), now)
+        if self.reader is not None:
+            self.reader.configure(self.device.settings.get("meter"), self._custom_scalers())
+        self._wake.set()
+
+    def _custom_scalers(self) -> list[dict[str, Any]]:
+        section = self.device.settings.get(SCALERS_SECTION)
+        return list(section.get("scalers", []))
+
+    # --- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        device = self.device
+        device.link_searching(self.line.name)
+        device.meter.diagnostics_source = self.diagnostics
+        await self._handle(self.detector.start(self.clock.monotonic()))
+        read_task: asyncio.Task[Chunk] | None = None
+        wake_task: asyncio.Task[bool] | None = None
+        try:
+            while True:
+                if read_task is None:
+                    read_task = asyncio.ensure_future(self.line.read())
+                if wake_task is None:
+                    wake_task = asyncio.ensure_future(self._wake.wait())
+                done, _ = await asyncio.wait({read_task, wake_task}, timeout=self._timeout(),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                now = self.clock.monotonic()
+                actions: list[Action] = []
+                if wake_task in done:
+                    self._wake.clear()
+                    wake_task = None
+                if read_task in done:
+                    chunk = read_task.result()  # a LineError ends the session
+                    read_task = None
+                    actions += self._received(chunk, now)
+                actions += await self._poll(now)
+                actions += self.detector.tick(now)
+                actions += self._actions
+                self._actions = []
+                await self._handle(actions)
+        finally:
+            for task in (read_task, wake_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, LineError):
+                        await task
+            if device.meter.diagnostics_source == self.diagnostics:
+                device.meter.diagnostics_source = None
+
+    def _timeout(self) -> float | None:
+        deadlines = [d for d in (self.detector.deadline,
+                                 self.reader.deadline() if self.reader else None)
+                     if d is not None]
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - self.clock.monotonic()) / self.clock.speed
+
+    def _received(self, chunk: Chunk, now: float) -> list[Action]:
+        actions = self.detector.received(chunk.data, now, chunk.flags)
+        if self.reader is not None:
+            actions += self._events(self.reader.feed(chunk.data, now), now)
+        return actions
+
+    async def _poll(self, now: float) -> list[Action]:
+        reader = self.reader
+        if reader is None or not reader.pull:
+            return []
+        request = reader.poll(now)
+        if request:
+            await self.line.write(request)
+        return self._events(reader.pending(), now)
+
+    def _events(self, events: list[Event], now: float) -> list[Action]:
+        if not events:
+            return []
+        interface = self.interface
+        for event in events:
+            self.device.on_event(event, interface)
+        security = self.reader.security if self.reader else None
+        if security is not None:
+            self.device.set_security(security.encrypted, security.authenticated)
+        return self.detector.decoded(events, now)
+
+    async def _handle(self, actions: list[Action]) -> None:
+        while actions:
+            action = actions.pop(0)
+            if isinstance(action, StatusChange):
+                _LOG.info("meter: %s (%s)", action.message, action.status.value)
+                self.device.link_status(action.status.value, action.message)
+            elif isinstance(action, Redetect):
+                _LOG.warning("meter line changed, searching again: %s", action.reason)
+            elif isinstance(action, Apply):
+                actions += await self._apply(action)
+
+    async def _apply(self, action: Apply) -> list[Action]:
+        candidate = action.candidate
+        now = self.clock.monotonic()
+        if action.line_changed and self.line.reconfigurable:
+            await self.line.reconfigure(candidate.line)
+        self.candidate = candidate
+        self.reader = Reader(candidate.family, self.device.settings.get("meter"),
+                             self._custom_scalers(), self.device.zone, now)
+        self.device.meter.line = f"{self.line.name} {candidate}"
+        _LOG.debug("trying %s (%s)", candidate, candidate.reason)
+        if action.replay:
+            return self._events(self.reader.feed(action.replay, now), now)
+        return []
+
+    def diagnostics(self) -> dict[str, Any]:
+        out = self.detector.diagnostics(self.clock.monotonic()).to_json()
+        out["port"] = self.line.name
+        return out
+
+
 class LinkSupervisor:
     def __init__(self, device: Device, make_line: LineFactory,
                  backoff: Backoff | None = None) -> None:
         self.device = device
         self.make_line = make_line
         self.backoff = backoff or Backoff()
-        self.line: Line | None = None
+        self.session: LinkSession | None = None
 
-    def _settings(self) -> LineSettings:
+    def _initial_settings(self) -> LineSettings:
         meter = self.device.settings.get("meter")
-        if meter["auto_baudrate"]:
-            return LineSettings()  # 115200 8N1: DSMR 4/5 until auto-detection decides
-        return fixed_settings(meter)
+        return LineSettings() if meter["auto_baudrate"] else fixed_settings(meter)
 
     async def run(self) -> None:
         """Keep the line up until cancelled."""
@@ -75,38 +224,32 @@ class LinkSupervisor:
             while True:
                 line = self.make_line()
                 try:
-                    await line.open(self._settings())
+                    await line.open(self._initial_settings())
                 except LineError as exc:
                     self.device.link_lost(str(exc))
                     await clock.sleep(self.backoff.next())
                     continue
-                self.line = line
+                session = LinkSession(self.device, line)
+                self.session = session
+                unsubscribe = [self.device.settings.subscribe(name, session.settings_changed)
+                               for name in ("meter", SCALERS_SECTION)]
+                frames = self.device.meter.frames
                 try:
-                    await self._pump(line)
+                    await session.run()
                 except LineError as exc:
                     self.device.link_lost(str(exc))
                 finally:
-                    self.line = None
+                    for remove in unsubscribe:
+                        remove()
+                    self.session = None
                     await line.close()
+                if self.device.meter.frames > frames:
+                    self.backoff.reset()  # the line worked: a later loss retries quickly
                 await clock.sleep(self.backoff.next())
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
-
-    async def _pump(self, line: Line) -> None:
-        device = self.device
-        interface = line.interface if line.interface is not Interface.NONE else Interface.P1
-        decoder = DsmrDecoder(device.zone)
-        device.link_listening(interface, line.name)
-        first = True
-        while True:
-            data = await line.read()
-            if first:
-                self.backoff.reset()
-                first = False
-            for event in decoder.feed(data):
-                device.on_event(event, interface)
 
     async def _watch_silence(self) -> None:
         device = self.device

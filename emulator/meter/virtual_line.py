@@ -1,29 +1,52 @@
-"""The in-process line to a virtual meter: the meter's bytes arrive as from a real port."""
+"""The in-process line to a virtual meter, through a simulated UART wire.
+
+The meter's bytes become line levels at the meter's settings and are sampled at the
+reader's settings by the bit-level UART model (meter_protocols.uart), so a wrong baud
+rate, parity or polarity gives the framing errors, parity errors and garbage a real UART
+would, and auto-detection has something real to find. Requests of pull meters travel the
+other way on a second wire. Faults (dropped or flipped bytes, noise, silence, a meter that
+changes its speed) can be switched on at run time.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from dataclasses import replace
 
 from emulator.device.clock import Clock
 from emulator.meter.driver import MeterDriver
-from emulator.meter.line import LineClosed
+from emulator.meter.line import Chunk, LineClosed
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Interface
 from meter_protocols.simulator.meter import VirtualMeter
+from meter_protocols.uart import Faults, VirtualWire
+
+_LOG = logging.getLogger(__name__)
 
 #: Bytes waiting for the reader before the oldest are lost, as in a UART's buffer.
 BUFFER_LIMIT = 64 * 1024
+#: How often the wire is sampled while the meter is quiet (noise may be on it), seconds.
+IDLE_SAMPLE = 0.5
+#: How long a meter takes to start answering a request, seconds.
+TURNAROUND = 0.02
 
 
 class VirtualLine:
-    def __init__(self, meter: VirtualMeter, clock: Clock) -> None:
+    def __init__(self, meter: VirtualMeter, clock: Clock, *, seed: int = 0) -> None:
         self.meter = meter
+        self.clock = clock
         self.driver = MeterDriver(meter, clock)
+        self._t0 = clock.time()  # the wire counts seconds from here (keeps ticks small)
+        self.wire = VirtualWire(meter.line, LineSettings(), start=0.0, seed=seed)
+        self.back = VirtualWire(LineSettings(), meter.line, start=0.0, seed=seed + 1)
         self.settings: LineSettings | None = None
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.tx_invert = False
+        self._queue: asyncio.Queue[Chunk] = asyncio.Queue()
         self._queued = 0
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.TimerHandle] = set()
         self._closed = True
 
     @property
@@ -38,37 +61,101 @@ class VirtualLine:
     def reconfigurable(self) -> bool:
         return True
 
+    # --- the reader's side ------------------------------------------------------------
+
     async def open(self, settings: LineSettings) -> None:
-        self.settings = settings
+        await self.reconfigure(settings)
         self._closed = False
-        self._task = asyncio.get_running_loop().create_task(
-            self.driver.run_pushes(self._deliver), name=f"meter {self.name}")
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self.driver.run_pushes(self._meter_sends),
+                             name=f"meter {self.name}"),
+            loop.create_task(self._sample_idle(), name=f"wire {self.name}"),
+        ]
 
-    def _deliver(self, data: bytes) -> None:
-        if self._queued + len(data) > BUFFER_LIMIT:
-            return  # nobody reads: the meter's bytes fall on the floor
-        self._queued += len(data)
-        self._queue.put_nowait(data)
-
-    async def read(self) -> bytes:
+    async def read(self) -> Chunk:
         if self._closed:
             raise LineClosed(f"{self.name} is closed")
-        data = await self._queue.get()
-        self._queued -= len(data)
-        return data
+        chunk = await self._queue.get()
+        self._queued -= len(chunk.data)
+        return chunk
 
     async def write(self, data: bytes) -> None:
-        answer = self.driver.answer(data)
-        if answer:
-            self._deliver(answer)
+        """The gateway sends a request: it reaches the meter through the back wire."""
+        end = self.back.send(data, self._wire_now())
+        self._at(end, self._meter_receives)
 
     async def reconfigure(self, settings: LineSettings) -> None:
         self.settings = settings
+        self.wire.reader_settings = settings
+        self.back.meter_settings = replace(settings, inverted=self.tx_invert)
 
     async def close(self) -> None:
         self._closed = True
-        task, self._task = self._task, None
-        if task is not None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    # --- what tests and the control API steer ------------------------------------------
+
+    def set_faults(self, faults: Faults) -> None:
+        self.wire.faults = faults
+
+    def set_meter_line(self, settings: LineSettings) -> None:
+        """The meter changes its line settings (some meters switch speed)."""
+        _LOG.info("virtual meter %s now sends at %s", self.meter.profile.name, settings)
+        self.wire.meter_settings = settings
+        self.back.reader_settings = settings
+
+    # --- the wire ----------------------------------------------------------------------
+
+    def _wire_now(self) -> float:
+        return self.clock.time() - self._t0
+
+    def _at(self, wire_time: float, callback: object) -> None:
+        """Call `callback(wire_time)` when the clock reaches that wire time."""
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (wire_time - self._wire_now()) / self.clock.speed)
+        handle: asyncio.TimerHandle | None = None
+
+        def fire() -> None:
+            if handle is not None:
+                self._timers.discard(handle)
+            if not self._closed:
+                callback(wire_time)  # type: ignore[operator]
+
+        handle = loop.call_later(delay, fire)
+        self._timers.add(handle)
+
+    def _meter_sends(self, frame: bytes) -> None:
+        end = self.wire.send(frame, self._wire_now())
+        self._at(end, self._collect)
+
+    def _meter_receives(self, until: float) -> None:
+        request = self.back.read(until)
+        if not request.data:
+            return
+        answer = self.driver.answer(request.data)
+        if answer:
+            end = self.wire.send(answer, until + TURNAROUND)
+            self._at(end, self._collect)
+
+    def _collect(self, until: float) -> None:
+        received = self.wire.read(until)
+        if not received.data:
+            return
+        if self._queued + len(received.data) > BUFFER_LIMIT:
+            return  # nobody reads: the meter's bytes fall on the floor
+        self._queued += len(received.data)
+        self._queue.put_nowait(Chunk(received.data, received.flags))
+
+    async def _sample_idle(self) -> None:
+        while True:
+            await self.clock.sleep(IDLE_SAMPLE)
+            self._collect(self._wire_now())

@@ -1,1 +1,17 @@
 """One schema per settings endpoint, the registry of current values, and the atomic store."""
+
+from __future__ import annotations
+
+from emulator.device.settings.fields import SectionSchema
+from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.scalers import CUSTOM_SCALERS
+from emulator.device.settings.system import system_settings
+
+
+def device_schemas(device_id: str) -> dict[str, SectionSchema]:
+    """Every settings section of the device, by its store name."""
+    return {
+        "settings": system_settings(device_id),
+        "meter": METER_SETTINGS,
+        "meter_scalers": CUSTOM_SCALERS,
+    }

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.device.errors import SettingsError
 
@@ -165,6 +165,20 @@ class Group(Field):
 
 
 Check = Callable[[Json], None]
+
+
+class SectionSchema(Protocol):
+    """What the settings registry needs of an endpoint's schema."""
+
+    def defaults(self) -> Json: ...
+
+    def replace(self, body: Any) -> Json: ...
+
+    def merge(self, current: Json, body: Any) -> Json: ...
+
+    def public(self, data: Json) -> Json: ...
+
+    def complete(self, stored: Json) -> Json: ...
 
 
 @dataclass(frozen=True, slots=True)

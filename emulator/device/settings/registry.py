@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from emulator.device.settings.fields import Json, Schema
+from emulator.device.settings.fields import Json, SectionSchema
 from emulator.device.settings.store import SettingsStore
 
 _LOG = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ Listener = Callable[[Json, Json], None]  # (new, old), both full (secrets includ
 
 
 class DeviceSettings:
-    def __init__(self, store: SettingsStore, schemas: Mapping[str, Schema]) -> None:
+    def __init__(self, store: SettingsStore, schemas: Mapping[str, SectionSchema]) -> None:
         self.store = store
         self.schemas = dict(schemas)
         self._values: dict[str, Json] = {}

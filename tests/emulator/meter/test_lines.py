@@ -145,18 +145,36 @@ async def test_garbage_on_a_real_pty_never_stops_the_reader(device: Device) -> N
     path = os.ttyname(slave)
     os.close(slave)
     rng = random.Random(3)
-    good = ensor(ScaledClock(1.0, ENSOR_MOMENT)).push(ENSOR_MOMENT + 1.0)
+    meter = ensor(ScaledClock(1.0, ENSOR_MOMENT))
+
+    async def keep_sending() -> None:
+        # Like a P1 meter: a telegram a second (here 5 a second), whoever listens.
+        while True:
+            due = meter.next_push_at()
+            assert due is not None
+            await asyncio.to_thread(write_all, master, meter.push(due))
+            await asyncio.sleep(0.2)
+
+    sender: asyncio.Task[None] | None = None
     try:
         async with supervised(device, lambda: SerialLine(path)):
-            await wait_status(device, "NO DATA")
+            await wait_status(device, "RECOGNITION")
             noise = bytes(rng.randrange(256) for _ in range(3000))
             no_end = b"/" + b"1-0:1.8.1(1)" * 1000  # 13 kB without '!'
+            waiter = asyncio.ensure_future(next_report(device, timeout=30))
+            await asyncio.sleep(0)  # subscribed before the bytes go out
             # From a thread: the pty holds a few kB and the reader runs on this loop.
-            await asyncio.to_thread(write_all, master, noise + no_end + b"\r\n" + good)
-            report = await next_report(device)
+            await asyncio.to_thread(write_all, master, noise + no_end + b"\r\n")
+            sender = asyncio.ensure_future(keep_sending())
+            report = await waiter
     finally:
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
         os.close(master)
-    assert report.reading.values["1.8.1"] == 44258.0
+    assert report.reading.identity.meter_id == "20000741"
+    assert 44258.0 <= report.reading.values["1.8.1"] < 44300.0  # the meter's register
     problems = device.meter.problems
     assert problems[ProblemKind.OVERSIZE] + problems[ProblemKind.TRUNCATED] >= 1
 
@@ -174,7 +192,7 @@ async def test_reconfiguration_reaches_the_real_port() -> None:
         await line.reconfigure(LineSettings(2400, 7, Parity.EVEN, 1.0))
         assert line._serial.baudrate == 2400
         os.write(master, b"still readable")
-        assert await asyncio.wait_for(line.read(), 2) == b"still readable"
+        assert (await asyncio.wait_for(line.read(), 2)).data == b"still readable"
     finally:
         await line.close()
         os.close(master)

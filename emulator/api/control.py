@@ -1,0 +1,55 @@
+"""/emulator/v1/...: the emulator's own control API (not the device's): the meter link's
+diagnostics, steering of a virtual meter, and the device's clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from emulator.api.common import DEVICE, error_response, json_body, json_response
+from emulator.device.errors import SettingsError
+
+
+async def get_meter(request: web.Request) -> web.Response:
+    device = request.app[DEVICE]
+    control = device.meter_control
+    return json_response({"link": device.diagnostics(),
+                          "virtual_meter": control.state() if control else None})
+
+
+async def post_meter(request: web.Request) -> web.Response:
+    device = request.app[DEVICE]
+    if device.meter_control is None:
+        return error_response(404, "the meter is not a virtual one: nothing to steer")
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise SettingsError("body: expected a JSON object")
+    return json_response(device.meter_control.apply(body))
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    clock = request.app[DEVICE].clock
+    return json_response({"time": datetime.fromtimestamp(clock.time()).astimezone()
+                          .isoformat(timespec="milliseconds"), "speed": clock.speed})
+
+
+async def post_clock(request: web.Request) -> web.Response:
+    """{"time": ISO 8601 with zone}: set the device's wall clock (as NTP would)."""
+    body = await json_body(request)
+    text = body.get("time") if isinstance(body, dict) else None
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError as exc:
+        raise SettingsError(f"time: expected ISO 8601, got {text!r}") from exc
+    if moment.tzinfo is None:
+        raise SettingsError("time: give the time zone, e.g. 2025-01-22T11:54:00+01:00")
+    request.app[DEVICE].clock.set_time(moment.timestamp())
+    return await get_clock(request)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/emulator/v1/meter", get_meter)
+    app.router.add_post("/emulator/v1/meter", post_meter)
+    app.router.add_get("/emulator/v1/clock", get_clock)
+    app.router.add_post("/emulator/v1/clock", post_clock)
