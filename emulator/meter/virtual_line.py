@@ -29,6 +29,9 @@ _LOG = logging.getLogger(__name__)
 BUFFER_LIMIT = 64 * 1024
 #: How often the wire is sampled while the meter is quiet (noise may be on it), seconds.
 IDLE_SAMPLE = 0.5
+#: While characters arrive, the UART hands them over this often (a few characters at
+#: 2400 baud, a FIFO's worth at 115200), seconds.
+RX_CHUNK = 0.02
 #: How long a meter takes to start answering a request, seconds.
 TURNAROUND = 0.02
 
@@ -48,6 +51,8 @@ class VirtualLine:
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._closed = True
+        self._busy_until = 0.0  # wire time of the last bit sent so far
+        self._draining: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
@@ -96,6 +101,9 @@ class VirtualLine:
             timer.cancel()
         self._timers.clear()
         tasks, self._tasks = self._tasks, []
+        if self._draining is not None:
+            tasks.append(self._draining)
+            self._draining = None
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -134,8 +142,7 @@ class VirtualLine:
         self._timers.add(handle)
 
     def _meter_sends(self, frame: bytes) -> None:
-        end = self.wire.send(frame, self._wire_now())
-        self._at(end, self._collect)
+        self._busy(self.wire.send(frame, self._wire_now()))
 
     def _meter_receives(self, until: float) -> None:
         request = self.back.read(until)
@@ -143,8 +150,23 @@ class VirtualLine:
             return
         answer = self.driver.answer(request.data)
         if answer:
-            end = self.wire.send(answer, until + TURNAROUND)
-            self._at(end, self._collect)
+            self._busy(self.wire.send(answer, until + TURNAROUND))
+
+    def _busy(self, end: float) -> None:
+        """Characters are on the wire until `end`: hand them over as they arrive."""
+        self._busy_until = max(self._busy_until, end)
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.get_running_loop().create_task(
+                self._drain(), name=f"rx {self.name}")
+
+    async def _drain(self) -> None:
+        while True:
+            now = self._wire_now()
+            if now >= self._busy_until:
+                self._collect(self._busy_until)
+                return
+            await self.clock.sleep(min(RX_CHUNK, self._busy_until - now))
+            self._collect(min(self._wire_now(), self._busy_until))
 
     def _collect(self, until: float) -> None:
         received = self.wire.read(until)

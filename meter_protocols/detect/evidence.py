@@ -38,6 +38,9 @@ MIN_BYTES: Final = 12
 LOW_RUNS_PER_CHAR: Final = 2.85
 #: Bits per character assumed for that estimate (between 8N1 and 8E1).
 BITS_PER_CHAR: Final = 10.5
+#: At most this share of flagged bytes still counts as clean reception: switching settings
+#: in the middle of a character corrupts one or two, and a real line has the odd glitch.
+NEAR_CLEAN: Final = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,8 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
     found = sniff(data)
     best = found.best()
     where = f"{reader.baudrate} baud"
-    if flags is None or not any(flags):
+    if flags is None or not any(flags) or (
+            n >= MIN_BYTES and sum(1 for f in flags if f) <= NEAR_CLEAN * n):
         if best is not None:
             seen = best[0]
             return Evidence(f"{seen.label} frames seen at {reader}", seen, 100.0,
@@ -188,12 +192,13 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
         seven = _seven_bit(data, reader)
         if seven is not None:
             return seven
-    # Garbage: the meter is not slower. The same speed with another framing comes first,
-    # because a miss there is the expensive one (slow pushers live at low speeds).
-    others = tuple((_frame(reader, 8, par), 20.0) for par in Parity if par is not reader.parity)
+    # Garbage: the meter is not slower. A wrong framing at the same speed has its own
+    # signature (handled above), so garbage without one most likely comes from a faster
+    # meter: faster speeds first, the same speed with another framing kept as a fallback.
+    others = tuple((_frame(reader, 8, par), 10.0) for par in Parity if par is not reader.parity)
     return Evidence(f"garbage at {where} ({framing:.0%} framing, {parity:.0%} parity errors): "
-                    "the meter is not slower", family, fam_w, others,
-                    min_baud=reader.baudrate * 0.75, bound_weight=15.0)
+                    "the meter is faster", family, fam_w, others,
+                    min_baud=reader.baudrate * 1.5, bound_weight=25.0)
 
 
 def _seven_bit(data: bytes, reader: LineSettings) -> Evidence | None:

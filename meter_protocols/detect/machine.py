@@ -56,6 +56,7 @@ from typing import Any, Final
 from meter_protocols.detect.evidence import Evidence, analyse
 from meter_protocols.detect.plan import (
     BURST_GAP,
+    FIRST_SILENT_PUSH,
     GARBAGE_BYTES,
     GARBAGE_SHARE,
     GIVE_UP,
@@ -639,7 +640,7 @@ class LinkDetector:
         if cand.pull:
             return cand.listen
         if self._activity_since is None and self._pull_candidates():
-            return SILENT_PUSH
+            return max(SILENT_PUSH, FIRST_SILENT_PUSH - (w.started - self._search_start))
         interval = w.interval()
         if interval is not None:
             return min(cand.listen, 1.5 * interval + 1.0)

@@ -34,7 +34,11 @@ Timing (seconds), decided here and nowhere else:
   those): this is what ends a window of pure noise or of a meter at another speed.
 - SILENT_PUSH 4 / probe: while the line is silent, the best push candidate listens 4 s, then
   each pull candidate gets a probe window, and around again (a pull meter is silent until
-  asked, and a push meter's burst shows on any setting, so silence is never wasted).
+  asked, and a push meter's burst shows on any setting, so silence is never wasted). The
+  first silent window of a search lasts FIRST_SILENT_PUSH (11 s): a push meter of any
+  common cadence (up to 10 s) is then heard before a probe window could swallow its first
+  push at the wrong settings, which would cost a whole interval more; a pull meter is
+  found a few seconds later instead, still well within 20 s.
 - NOT CONNECTED after the longest LISTEN of the allowed families without one byte.
 - NOT RECOGNIZED after one full pass over the candidates with bytes but no fit, or after
   GIVE_UP (45 s) of bytes without a fit, whichever comes first; the search goes on.
@@ -57,6 +61,7 @@ from meter_protocols.readings import Interface
 
 BURST_GAP: Final = 0.4
 SILENT_PUSH: Final = 4.0
+FIRST_SILENT_PUSH: Final = 11.0
 PROBE_TIMEOUT: Final = 0.5
 PROBE_WINDOW: Final = 2 * PROBE_TIMEOUT
 GIVE_UP: Final = 45.0
