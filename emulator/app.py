@@ -44,21 +44,26 @@ def make_line(source: MeterSource, clock: Clock, seed: int, zone: ZoneInfo) -> L
     return SerialLine(source.target)
 
 
-def provision_meter_keys(settings: DeviceSettings, line: Line) -> None:
-    """A virtual meter that ciphers its frames comes with its keys entered, as an installer
-    would have done, unless a key is already set (then the user's choice stands)."""
+def provision_virtual_meter(settings: DeviceSettings, line: Line) -> None:
+    """A virtual meter comes installed: its keys (if it ciphers) and its installer settings
+    (a scaler set...) are entered in the meter settings when those are still at their
+    factory values; whatever the user has set stands."""
     if not isinstance(line, VirtualLine):
         return
-    keys = line.meter.profile.keys
+    profile = line.meter.profile
     current = settings.get("meter")
-    if keys is None or not keys.encryption_key or current["encryption_key"]:
-        return
-    changes = {"encryption": True, "encryption_key": keys.encryption_key}
-    if keys.authentication_key:
-        changes["authentication_key"] = keys.authentication_key
-    settings.put("meter", changes)
-    _LOG.info("meter keys of virtual meter %s entered in the meter settings",
-              line.meter.profile.name)
+    factory = settings.schemas["meter"].defaults()
+    changes: dict[str, object] = {key: value for key, value in profile.installer.items()
+                                  if current.get(key) == factory.get(key)}
+    keys = profile.keys
+    if keys is not None and keys.encryption_key and not current["encryption_key"]:
+        changes.update(encryption=True, encryption_key=keys.encryption_key)
+        if keys.authentication_key:
+            changes["authentication_key"] = keys.authentication_key
+    if changes:
+        settings.put("meter", changes)
+        _LOG.info("virtual meter %s installed: %s entered in the meter settings",
+                  profile.name, ", ".join(sorted(changes)))
 
 
 class EmulatorApp:
@@ -79,7 +84,7 @@ class EmulatorApp:
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
         self._meter_line = make_line(config.meter, self.clock, config.seed, self.zone)
-        provision_meter_keys(settings, self._meter_line)
+        provision_virtual_meter(settings, self._meter_line)
         if isinstance(self._meter_line, VirtualLine):
             self.device.meter_control = VirtualMeterControl(self._meter_line)
 

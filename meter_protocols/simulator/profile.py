@@ -68,3 +68,6 @@ class Profile:
     encoder: Callable[[Profile], PushEncoder] | None = None
     responder: Callable[[Profile], Responder] | None = None
     notes: str = ""
+    #: Meter settings an installer enters for this meter besides its keys (for example the
+    #: scaler set a Landis+Gyr E570 needs); a virtual meter comes with them entered.
+    installer: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

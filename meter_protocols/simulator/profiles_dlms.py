@@ -228,8 +228,10 @@ LG_E570 = Profile(
     load=LoadParams(pv_peak_w=4000.0, pv_phases=3),
     initial=_INITIAL_4Q,
     encoder=_factory,
-    notes="Sends raw values without scalers: set scalers_set to lge570 (or a custom set) "
-          "for correct kW/kWh, as the real device needs.",
+    notes="Sends raw values without scalers: the device needs scalers_set lge570 (or a "
+          "custom set) for correct kW/kWh, as a real one does; the virtual meter comes "
+          "with lge570 entered.",
+    installer=MappingProxyType({"scalers_set": "lge570"}),
 )
 
 LG_E450 = Profile(

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from meter_protocols.simulator.profiles import get_profile
 from tests.e2e.conftest import device_url, get_json, live_events, wait_for_status
 from tests.support import key_paths
 
@@ -96,3 +97,43 @@ def test_profiles_and_help() -> None:
     unknown = subprocess.run([sys.executable, "-m", "emulator", "--meter", "virtual:nope"],
                              capture_output=True, text=True, check=False)
     assert unknown.returncode == 2 and "unknown meter profile" in unknown.stderr
+
+
+async def test_keys_set_over_http_take_effect_without_restart(spawn: Callable[..., Any],
+                                                             tmp_path: Path) -> None:
+    _, url = await device_url(spawn, tmp_path, "--meter", "virtual:kaifa-ma309",
+                              "--speed", "5")
+    settings = url + "/api/v1/meter/settings"
+    async with aiohttp.ClientSession() as session:
+        await wait_for_status(session, url, {"OK"}, limit=30)
+        async with session.put(settings, json={"encryption_key": "0" * 32}) as response:
+            assert response.status == 200
+        await wait_for_status(session, url, {"KEY REQUIRED"}, limit=30)
+        key = "000102030405060708090A0B0C0D0E0F"
+        async with session.put(settings, json={"encryption_key": key}) as response:
+            assert response.status == 200
+        status = await wait_for_status(session, url, {"OK", "ENCRYPTION KEY"}, limit=30)
+        assert status == "ENCRYPTION KEY"  # not the meter's key
+        right = get_profile("kaifa-ma309").keys.encryption_key  # type: ignore[union-attr]
+        async with session.put(settings, json={"encryption_key": right}) as response:
+            assert response.status == 200
+        await wait_for_status(session, url, {"OK"}, limit=30)
+        system = await get_json(session, url + "/api/v1/system")
+        diagnostics = await get_json(session, url + "/emulator/v1/meter")
+    assert system["meter"]["protocol"] == "DLMS" and system["meter"]["enc_en"] is True
+    assert diagnostics["link"]["problems"]["decryption_failed"] >= 1
+
+
+async def test_kamstrup_meter_on_a_pty(spawn: Callable[..., Any], tmp_path: Path) -> None:
+    link = tmp_path / "ttl"
+    meter = await spawn("meter", "--profile", "kamstrup-omnipower", "--pty", "--link",
+                        str(link), "--speed", "5")
+    assert meter.first_line.startswith("/dev/")
+    _, url = await device_url(spawn, tmp_path, "--meter", str(link), "--speed", "5")
+    async with aiohttp.ClientSession() as session:
+        await wait_for_status(session, url, {"OK"}, limit=40)
+        report = await get_json(session, url + "/api/v1/report")
+        objects = await get_json(session, url + "/api/v1/report/objects")
+    assert report["meter"]["protocol"] == "KMP" and report["meter"]["vendor"] == "Kamstrup"
+    assert report["report"]["energy"]["active"]["positive"]["total"] > 0
+    assert objects == {"objects": []}
