@@ -128,9 +128,6 @@ class Device:
         self.meter.line = line
         self._transition(LinkEvent.LISTENING)
 
-    def link_unrecognized(self) -> None:
-        self._transition(LinkEvent.UNRECOGNIZED)
-
     def link_status(self, status: str, message: str) -> None:
         """The link's detector says what it sees (RECOGNITION, NOT RECOGNIZED, ...)."""
         self.meter.message = message
