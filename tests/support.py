@@ -13,9 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from emulator.device.core import Device
+from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity
+from emulator.device.network import first_start_settings
 from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.network import ETH_SETTINGS, WIFI_STA_SETTINGS
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
 from emulator.device.settings.system import system_settings
@@ -65,11 +68,21 @@ class ManualClock:
         self._wall0 = when - self._mono
 
 
-def build_device(data_dir: Path, clock: Any, device_id: str = DEVICE_ID) -> Device:
+def device_settings(data_dir: Path, device_id: str = DEVICE_ID) -> DeviceSettings:
+    """Every settings section the emulator has, in DATA_DIR/settings, as app.py builds them."""
+    return DeviceSettings(SettingsStore(data_dir / "settings"), {
+        "settings": system_settings(device_id), "meter": METER_SETTINGS,
+        "wifi": WIFI_STA_SETTINGS, "eth": ETH_SETTINGS},
+        initial=first_start_settings(device_id))
+
+
+def build_device(data_dir: Path, clock: Any, device_id: str = DEVICE_ID, *,
+                 license_type: str = "PLUS", ethernet_cable: bool = False,
+                 firmware: FirmwareSlot | None = None) -> Device:
     identity = DeviceIdentity(device_id, created=ENSOR_MOMENT - 86400 * 30)
-    settings = DeviceSettings(SettingsStore(data_dir / "settings"), {
-        "settings": system_settings(device_id), "meter": METER_SETTINGS})
-    return Device(identity, clock, ZURICH, settings, HardwareState.for_device(device_id))
+    hardware = HardwareState.for_device(device_id, ethernet_cable=ethernet_cable)
+    return Device(identity, clock, ZURICH, device_settings(data_dir, device_id), hardware,
+                  license_type=license_type, firmware=firmware)
 
 
 def ensor_readings(count: int, seed: int = 1, start: float = ENSOR_MOMENT,
