@@ -8,8 +8,6 @@ import asyncio
 import base64
 import hashlib
 import logging
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from emulator.api.auth import NONCE_LIFETIME, Authenticator, parse_params
 from emulator.app import EmulatorApp
 from emulator.config import AppConfig
 from emulator.device.core import Device
+from tests.conftest import program
 from tests.emulator.api.conftest import ClientFactory
 
 PASSWORD = "s3cret-Pa55"
@@ -219,19 +218,10 @@ async def test_requests_http_digest_auth(client: TestClient) -> None:  # type: i
     assert settings["system"]["name"] == "via requests"
 
 
-def curl_binary() -> str:
-    path = shutil.which("curl")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("curl is missing under CI (.ci/run installs it)")
-        pytest.skip("curl is not installed")
-    return path
-
-
 async def curl(*args: str) -> tuple[int, str]:
     """Runs curl and returns (HTTP status, body); the test server keeps serving meanwhile."""
     process = await asyncio.create_subprocess_exec(
-        curl_binary(), "-s", "-w", "\n%{http_code}", *args,
+        program("curl"), "-s", "-w", "\n%{http_code}", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, _ = await asyncio.wait_for(process.communicate(), 30)
     body, _, status = out.decode().rpartition("\n")
