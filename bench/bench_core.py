@@ -79,7 +79,8 @@ def bench_decoders() -> None:
     t0 = time.perf_counter()
     for report in reports:
         json.dumps(report_object(report, ZURICH), separators=(",", ":"))
-    print(f"report build (object + JSON)                {len(reports) / (time.perf_counter() - t0):9.0f} reports/s")
+    per_second = len(reports) / (time.perf_counter() - t0)
+    print(f"report build (object + JSON)                {per_second:9.0f} reports/s")
 
 
 async def start_device(*args: str) -> tuple[asyncio.subprocess.Process, str, float]:
@@ -195,7 +196,7 @@ async def bench_process(rss_seconds: float) -> None:
     proc, _, startup = await start_device()
     print(f"start-up to the first 200                   {startup * 1000:9.0f} ms")
     await asyncio.sleep(rss_seconds)
-    status = Path(f"/proc/{proc.pid}/status").read_text()
+    status = await asyncio.to_thread(Path(f"/proc/{proc.pid}/status").read_text)
     rss_kb = int(next(ln for ln in status.splitlines() if ln.startswith("VmRSS")).split()[1])
     print(f"RSS after {rss_seconds:.0f} s                            {rss_kb / 1024:9.1f} MB")
     await stop(proc)

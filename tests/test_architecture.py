@@ -66,7 +66,8 @@ def test_only_the_composition_root_knows_every_part() -> None:
 
 def test_the_checker_sees_a_violation() -> None:
     # The rule checker itself must be able to fail.
-    source = "import asyncio\nfrom emulator.api import common\nfrom meter_protocols.obis import Obis\n"
+    source = ("import asyncio\nfrom emulator.api import common\n"
+              "from meter_protocols.obis import Obis\n")
     assert imports_of(source) == {"asyncio", "emulator.api", "meter_protocols.obis"}
     assert violates("asyncio.events", IO_LIBRARIES)
     assert not violates("asynciox", IO_LIBRARIES)

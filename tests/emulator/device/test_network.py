@@ -141,6 +141,11 @@ def test_the_wps_window_lasts_two_minutes_of_device_time(device: Device,
     clock.advance(1)
     assert system_info(device)["wifi"]["wps"] is False
     assert system_info(device)["wifi"]["status"] == "OK"  # failed pairing: settings kept
+    device.network.start_wps()
+    clock.advance(WPS_WINDOW / 2)
+    device.network.start_wps()  # starting again opens a new two minutes
+    clock.advance(WPS_WINDOW - 1)
+    assert system_info(device)["wifi"]["wps"] is True
 
 
 def test_a_reboot_ends_the_wps_window(device: Device) -> None:
