@@ -140,5 +140,7 @@ class EmulatorApp:
         boot, counters from zero, a verified firmware now running), the tasks start again.
         The HTTP server keeps listening throughout."""
         await self._stop_device()
-        self.device.restart()
-        self._start_device()
+        try:
+            self.device.restart()
+        finally:
+            self._start_device()

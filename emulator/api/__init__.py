@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.api import (
-    live,
-    maintenance,
-    network,
-    report,
-    settings,
-    system,
-    variables,
-    webui,
-)
+from emulator.api import live, maintenance, network, report, settings, system, variables, webui
 from emulator.api.auth import AUTHENTICATOR, Authenticator
 from emulator.api.common import DEVICE, device_errors
 from emulator.api.license import license_gate
