@@ -38,7 +38,7 @@ def _writer(section: str, method: str) -> Handler:
         except OSError as exc:
             _LOG.error("cannot store the %s settings: %s", section, exc)
             return error_response(500)
-        _LOG.info("%s settings changed (%s)", section, method)
+        _LOG.info("%s %s: settings stored", method, request.path)
         return json_response(public)
     return write
 
