@@ -101,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    import logging  # noqa: PLC0415
+    import logging
 
     logging.basicConfig(level=logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__,

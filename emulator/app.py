@@ -15,8 +15,10 @@ from emulator.api import create_app
 from emulator.config import AppConfig
 from emulator.device.clock import Clock, ScaledClock
 from emulator.device.core import Device
+from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import load_identity
+from emulator.device.network import first_start_settings
 from emulator.device.settings import device_schemas
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
@@ -75,13 +77,18 @@ class EmulatorApp:
         data_dir.mkdir(parents=True, exist_ok=True)
         identity = load_identity(data_dir, self.clock.time(), config.device_id)
         store = SettingsStore(data_dir / "settings")
-        settings = DeviceSettings(store, device_schemas(identity.device_id))
-        hardware = HardwareState.for_device(identity.device_id, sd_card=config.sdcard)
+        settings = DeviceSettings(store, device_schemas(identity.device_id),
+                                  initial=first_start_settings(identity.device_id))
+        hardware = HardwareState.for_device(identity.device_id, sd_card=config.sdcard,
+                                            ethernet_cable=config.ethernet)
+        firmware = FirmwareSlot(data_dir / "firmware", identity.firmware, identity.model)
         self.device = Device(identity, self.clock, self.zone, settings, hardware,
-                             license_type=config.license.value.upper())
-        self.web = create_app(self.device)
+                             license_type=config.license.value.upper(), firmware=firmware)
+        self.web = create_app(self.device, auth=config.auth)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._reboot_task: asyncio.Task[None] | None = None
+        self.device.set_reboot_handler(self._on_reboot_request)
         self.port = 0
         self._meter_line = make_line(config.meter, self.clock, config.seed, self.zone)
         provision_virtual_meter(settings, self._meter_line)
@@ -102,11 +109,15 @@ class EmulatorApp:
             self.port = int(server.sockets[0].getsockname()[1])
         else:
             self.port = self.config.http_port
+        self._start_device()
+        _LOG.info("device %s serving %s, meter %s", self.device.identity.device_id, self.url,
+                  self.config.meter)
+
+    def _start_device(self) -> None:
+        """The device's own tasks (meter link, services): at start and after a reboot."""
         supervisor = LinkSupervisor(self.device, self._line)
         self._tasks.append(asyncio.get_running_loop().create_task(supervisor.run(),
                                                                   name="meter link"))
-        _LOG.info("device %s serving %s, meter %s", self.device.identity.device_id, self.url,
-                  self.config.meter)
 
     def _line(self) -> Line:
         # A virtual meter keeps its registers across reconnections; a port is reopened.
@@ -115,12 +126,37 @@ class EmulatorApp:
         return make_line(self.config.meter, self.clock, self.config.seed, self.zone)
 
     async def stop(self) -> None:
+        if self._reboot_task is not None:
+            self._reboot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reboot_task
+            self._reboot_task = None
+        await self._stop_device()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _stop_device(self) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+
+    # --- reboot (POST /api/v1/reboot, /api/v1/restore, /load) ---------------------------
+
+    def _on_reboot_request(self) -> None:
+        if self._reboot_task is None or self._reboot_task.done():
+            self._reboot_task = asyncio.get_running_loop().create_task(self._reboot(),
+                                                                       name="reboot")
+
+    async def _reboot(self) -> None:
+        """The device reboots, the process stays: its tasks stop, the core restarts (new
+        boot, counters from zero, a verified firmware now running), the tasks start again.
+        The HTTP server keeps listening throughout."""
+        await self._stop_device()
+        try:
+            self.device.restart()
+        finally:
+            self._start_device()

@@ -90,6 +90,9 @@ def device_parser() -> argparse.ArgumentParser:
                    help="behave as if no microSD card were inserted")
     p.add_argument("--no-mdns", action="store_true", default=_env_flag("NO_MDNS"),
                    help="do not advertise on the network (mDNS is not built yet: accepted)")
+    p.add_argument("--ethernet", action="store_true", default=_env_flag("ETHERNET"),
+                   help="simulate an Ethernet cable plugged in (the link comes up while "
+                        "Ethernet is enabled in /api/v1/eth/settings)")
     p.add_argument("--speed", type=positive, default=float(_env("SPEED", "1") or 1),
                    metavar="FACTOR", help="run the device's clock this many times faster")
     p.add_argument("--seed", type=int, default=int(_env("SEED", "1") or 1),
@@ -211,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_host=http[0], http_port=http[1], data_dir=args.data_dir, meter=meter,
         device_id=args.device_id, sdcard=not args.no_sdcard, mdns=not args.no_mdns,
         speed=args.speed, seed=args.seed, timezone=args.timezone, start_time=start_time,
-        auth=AuthMode(args.auth), license=License(args.license),
+        auth=AuthMode(args.auth), license=License(args.license), ethernet=args.ethernet,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))

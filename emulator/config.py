@@ -43,3 +43,4 @@ class AppConfig:
     auth: AuthMode = AuthMode.BOTH
     license: License = License.PLUS
     control_api: bool = True  # /emulator/v1/...
+    ethernet: bool = False  # an Ethernet cable plugged in (the link is up when enabled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,6 +36,17 @@ def real_fixture(*parts: str) -> Path:
 def spec_file(*parts: str) -> Path:
     """Path of a page of the specification under ../shared/spec (same skip rule)."""
     return _shared(SPEC.joinpath(*parts))
+
+
+def program(name: str) -> str:
+    """Path of an outside program a test talks to (curl): skips without it, except under
+    CI, where .ci/run installs it and its absence is a failure."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing under CI (.ci/run installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path
 
 
 @pytest.fixture(autouse=True)

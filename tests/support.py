@@ -13,8 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from emulator.device.core import Device
+from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity
+from emulator.device.network import first_start_settings
 from emulator.device.settings import device_schemas
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
@@ -64,10 +66,19 @@ class ManualClock:
         self._wall0 = when - self._mono
 
 
-def build_device(data_dir: Path, clock: Any, device_id: str = DEVICE_ID) -> Device:
+def device_settings(data_dir: Path, device_id: str = DEVICE_ID) -> DeviceSettings:
+    """Every settings section the emulator has, in DATA_DIR/settings, as app.py builds them."""
+    return DeviceSettings(SettingsStore(data_dir / "settings"), device_schemas(device_id),
+                          initial=first_start_settings(device_id))
+
+
+def build_device(data_dir: Path, clock: Any, device_id: str = DEVICE_ID, *,
+                 license_type: str = "PLUS", ethernet_cable: bool = False,
+                 firmware: FirmwareSlot | None = None) -> Device:
     identity = DeviceIdentity(device_id, created=ENSOR_MOMENT - 86400 * 30)
-    settings = DeviceSettings(SettingsStore(data_dir / "settings"), device_schemas(device_id))
-    return Device(identity, clock, ZURICH, settings, HardwareState.for_device(device_id))
+    hardware = HardwareState.for_device(device_id, ethernet_cable=ethernet_cable)
+    return Device(identity, clock, ZURICH, device_settings(data_dir, device_id), hardware,
+                  license_type=license_type, firmware=firmware)
 
 
 def ensor_readings(count: int, seed: int = 1, start: float = ENSOR_MOMENT,

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.api import control, live, meter, report, system, variables, webui
+from emulator.api import (
+    control,
+    live,
+    maintenance,
+    meter,
+    network,
+    report,
+    settings,
+    system,
+    variables,
+    webui,
+)
+from emulator.api.auth import AUTHENTICATOR, Authenticator
 from emulator.api.common import DEVICE, device_errors
+from emulator.api.license import license_gate
 from emulator.device.core import Device
 
 #: Request bodies larger than this are refused (the manual: JSON up to 8 kB).
 MAX_BODY = 8 * 1024
 
 
-def create_app(device: Device) -> web.Application:
-    app = web.Application(middlewares=[device_errors], client_max_size=MAX_BODY)
+def create_app(device: Device, auth: str | Authenticator = "both") -> web.Application:
+    """The application; `auth` is the --auth mode (digest, basic, both) or an
+    Authenticator (tests pass one with their own clock)."""
+    authenticator = auth if isinstance(auth, Authenticator) else Authenticator(device, auth)
+    app = web.Application(middlewares=[device_errors, authenticator.middleware, license_gate],
+                          client_max_size=MAX_BODY)
     app[DEVICE] = device
-    for section in (system, report, live, variables, meter, control, webui):
+    app[AUTHENTICATOR] = authenticator
+    for section in (system, report, live, variables, meter, settings, network,
+                    maintenance, control, webui):
         section.setup(app)
     return app

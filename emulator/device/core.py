@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from emulator.device.clock import Clock
+from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
 from emulator.device.hub import Hub
 from emulator.device.identity import BootInfo, DeviceIdentity
+from emulator.device.network import Network
 from emulator.device.report import Report
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.status import DETECTOR_EVENTS, LinkEvent, MeterStatus, next_status
@@ -80,8 +82,9 @@ class MeterLink:
 class Device:
     def __init__(self, identity: DeviceIdentity, clock: Clock, zone: ZoneInfo,
                  settings: DeviceSettings, hardware: HardwareState, *,
-                 license_type: str = "PLUS") -> None:
-        self.identity = identity
+                 license_type: str = "PLUS", firmware: FirmwareSlot | None = None) -> None:
+        self.firmware = firmware or FirmwareSlot(None, identity.firmware, identity.model)
+        self.identity = replace(identity, firmware=self.firmware.running)
         self.clock = clock
         self.zone = zone
         self.settings = settings
@@ -99,6 +102,16 @@ class Device:
         self._status_listeners: list[Callable[[MeterStatus], None]] = []
         #: Set by the composition root when the meter is virtual.
         self.meter_control: MeterControl | None = None
+        #: The simulated radios, kept in step with the wifi/eth/settings sections.
+        self.network = Network(settings, hardware, clock)
+        self.reboot_pending = False
+        self._reboot_handler: Callable[[], None] | None = None
+        self._restart_listeners: list[Callable[[], None]] = []
+
+    @property
+    def licensed(self) -> bool:
+        """Plus or higher: the licensed endpoints and services are available."""
+        return self.license_type != "FREE"
 
     def on_status(self, listener: Callable[[MeterStatus], None]) -> Callable[[], None]:
         """Call `listener(new_status)` at every meter status change; returns an unsubscriber."""
@@ -177,14 +190,51 @@ class Device:
 
     # --- restart ------------------------------------------------------------------------
 
+    def set_reboot_handler(self, handler: Callable[[], None] | None) -> None:
+        """Who carries out a requested reboot: the composition root stops the device's
+        tasks, calls restart() and starts them again. Without one, restart() runs at once."""
+        self._reboot_handler = handler
+
+    def request_reboot(self, reason: str) -> None:
+        """Ask for a reboot (POST /api/v1/reboot, /restore, /load). Requests made while one
+        is pending are the same reboot."""
+        if self.reboot_pending:
+            return
+        _LOG.info("reboot requested: %s", reason)
+        if self._reboot_handler is None:
+            self.restart()
+            return
+        self.reboot_pending = True
+        self._reboot_handler()
+
+    def on_restart(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` after every restart; returns an unsubscriber."""
+        self._restart_listeners.append(listener)
+        return lambda: self._restart_listeners.remove(listener)
+
+    def factory_reset(self) -> None:
+        """Every settings section back to factory values; the identity (device id, licence)
+        and the installed firmware stay. The caller then asks for a reboot."""
+        _LOG.warning("factory reset")
+        self.settings.factory_reset()
+
     def restart(self) -> None:
-        """A reboot of the device: new boot id, counters from zero, the line found anew."""
+        """A reboot of the device: new boot id, counters from zero, the line found anew,
+        open report streams ended, a verified firmware update now running."""
+        self.identity = replace(self.identity, firmware=self.firmware.boot())
         self.boot = BootInfo.new(self.clock.time(), self.clock.monotonic())
         self.last_reboot = self.boot.wall
         self.meter = MeterLink()
         self.latest = None
         self._report_id = 0
         self._problem_logged.clear()
+        self.reports.end_all()
+        self.network.restart()
+        self.reboot_pending = False
+        _LOG.info("device restarted: boot %s, firmware %s", self.boot.boot_id,
+                  self.identity.firmware)
+        for listener in list(self._restart_listeners):
+            listener()
 
     # --- internals ----------------------------------------------------------------------
 

@@ -35,7 +35,10 @@ class WifiState:
 
     @property
     def signal(self) -> int:
-        """Signal quality in percent from RSSI, as ESP32 firmwares commonly map it."""
+        """Signal quality in percent from RSSI, as ESP32 firmwares commonly map it; 0 while
+        not joined to a network."""
+        if self.status != "OK":
+            return 0
         return max(0, min(100, 2 * (self.rssi + 100)))
 
 
@@ -74,9 +77,11 @@ class HardwareState:
     ethernet: EthernetState = field(default_factory=EthernetState)
     sd_card: SdCardState = field(default_factory=SdCardState)
     usb_powered: bool = True
+    ethernet_cable: bool = False  # a cable in the RJ45 port, to the home router
 
     @classmethod
-    def for_device(cls, device_id: str, sd_card: bool = True) -> HardwareState:
+    def for_device(cls, device_id: str, sd_card: bool = True,
+                   ethernet_cable: bool = False) -> HardwareState:
         seed = int(hashlib.sha256(device_id.encode()).hexdigest()[:12], 16)
         rng = random.Random(seed)
         host = 20 + rng.randrange(200)
@@ -88,7 +93,7 @@ class HardwareState:
         )
         card = SdCardState() if sd_card else SdCardState(installed=False, type="", size=0,
                                                          speed=0)
-        return cls(seed=seed, wifi=wifi, sd_card=card)
+        return cls(seed=seed, wifi=wifi, sd_card=card, ethernet_cable=ethernet_cable)
 
     def plug(self, interface: Interface) -> PlugVoltages:
         """Supply voltages as the board measures them, by which meter port is in use."""

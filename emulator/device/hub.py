@@ -81,6 +81,11 @@ class Hub(Generic[T]):
             except Exception:  # noqa: BLE001 - one broken listener must not starve the others
                 _LOG.exception("report listener %r failed", listener)
 
+    def end_all(self) -> None:
+        """End every subscription (a reboot drops the device's connections)."""
+        for sub in list(self._subscriptions):
+            sub.end()
+
     @property
     def subscribers(self) -> int:
         return len(self._subscriptions)

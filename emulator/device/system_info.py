@@ -28,6 +28,9 @@ def system_info(device: Device) -> Json:
     if device.license_type != "FREE":
         license_info["activation_date"] = utc_z(device.identity.created or device.boot.wall)
     wifi_up = device.hardware.wifi.enabled and device.hardware.wifi.status == "OK"
+    online = wifi_up or device.hardware.ethernet.up
+    # myStrom is a licensed service: configured on FREE, but it stays stopped.
+    mystrom = cloud["mystrom"] and device.licensed
     return {
         "device": {
             "name": settings["system"]["name"],
@@ -45,16 +48,16 @@ def system_info(device: Device) -> Json:
             "license": license_info,
         },
         "clouds": {
-            "whatwatt": {"enabled": cloud["what_watt"], "connected": cloud["what_watt"] and wifi_up,
+            "whatwatt": {"enabled": cloud["what_watt"], "connected": cloud["what_watt"] and online,
                          "registered": cloud["what_watt"]},
             "mystrom": {"enabled": cloud["mystrom"],
-                        "status": ("REGISTERED" if wifi_up else "DISCONNECTED")
-                        if cloud["mystrom"] else "DISABLED"},
+                        "status": ("REGISTERED" if online else "DISCONNECTED")
+                        if mystrom else "DISABLED"},
             "solar_manager": {"enabled": cloud["solar_manager"],
-                              "connected": cloud["solar_manager"] and wifi_up},
+                              "connected": cloud["solar_manager"] and online},
             "mqtc": services.get("mqtc", {"enabled": False, "connected": False}),
             "stromkonto": {"enabled": cloud["stromkonto"],
-                           "connected": cloud["stromkonto"] and wifi_up},
+                           "connected": cloud["stromkonto"] and online},
         },
         "services": {"berry": {"execution_status": {"state": "IDLE"}}},
         "meter": meter_info(device),
@@ -100,7 +103,7 @@ def wifi_info(device: Device) -> Json:
         "ssid": wifi.ssid, "bssid": wifi.bssid, "channel": wifi.channel, "ht": wifi.ht,
         "rssi": wifi.rssi, "signal": wifi.signal, "auth_mode": wifi.auth_mode,
         "pairwise_cipher": wifi.pairwise_cipher, "group_cipher": wifi.group_cipher,
-        "phy": wifi.phy, "wps": wifi.wps, "country": wifi.country,
+        "phy": wifi.phy, "wps": device.network.wps_active(), "country": wifi.country,
         "mac": device.identity.wifi_mac, "ip": wifi.ip, "mask": wifi.mask,
         "gateway": wifi.gateway, "dns": wifi.dns, "status": wifi.status, "mode": wifi.mode,
     }

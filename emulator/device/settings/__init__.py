@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from emulator.device.settings.fields import SectionSchema
 from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.network import ETH_SETTINGS, WIFI_STA_SETTINGS
 from emulator.device.settings.scalers import CUSTOM_SCALERS
 from emulator.device.settings.system import system_settings
 
@@ -14,4 +15,6 @@ def device_schemas(device_id: str) -> dict[str, SectionSchema]:
         "settings": system_settings(device_id),
         "meter": METER_SETTINGS,
         "meter_scalers": CUSTOM_SCALERS,
+        "wifi": WIFI_STA_SETTINGS,
+        "eth": ETH_SETTINGS,
     }

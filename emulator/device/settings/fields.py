@@ -165,6 +165,8 @@ class Group(Field):
 
 
 Check = Callable[[Json], None]
+#: Repairs what was read from disk: (as stored, as completed) -> None, edits the latter.
+LoadFix = Callable[[Json, Json], None]
 
 
 class SectionSchema(Protocol):
@@ -187,17 +189,21 @@ class Schema:
 
     fields: Mapping[str, Field]
     checks: tuple[Check, ...] = ()
+    #: Other names a request may use for a top-level field (alias -> field name); the
+    #: field's own name wins when a body carries both. GET shows the field's name only.
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    load_fixes: tuple[LoadFix, ...] = ()
 
     def defaults(self) -> Json:
         return _defaults(self.fields)
 
     def replace(self, body: Any) -> Json:
         """POST: factory values for what the body leaves out."""
-        return self._finish(_merge(self.fields, self.defaults(), _object(body, ""), ""))
+        return self._finish(_merge(self.fields, self.defaults(), self._body(body), ""))
 
     def merge(self, current: Json, body: Any) -> Json:
         """PUT: change only what the body says."""
-        return self._finish(_merge(self.fields, current, _object(body, ""), ""))
+        return self._finish(_merge(self.fields, current, self._body(body), ""))
 
     def public(self, data: Json) -> Json:
         """What GET returns: secrets hidden, their lengths shown where documented."""
@@ -205,7 +211,20 @@ class Schema:
 
     def complete(self, stored: Json) -> Json:
         """Stored data from an older release, with new fields at their factory values."""
-        return _complete(self.fields, stored)
+        out = _complete(self.fields, stored)
+        for fix in self.load_fixes:
+            fix(stored, out)
+        return out
+
+    def _body(self, body: Any) -> Json:
+        data = _object(body, "")
+        if not self.aliases:
+            return data
+        out = {k: v for k, v in data.items() if k not in self.aliases}
+        for alias, name in self.aliases.items():
+            if alias in data and name not in data:
+                out[name] = data[alias]
+        return out
 
     def _finish(self, data: Json) -> Json:
         for check in self.checks:

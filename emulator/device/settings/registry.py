@@ -1,7 +1,13 @@
 """The device's settings: current values per endpoint, persisted, with change listeners.
 
 Services do not read each other's state; they subscribe here and the core tells them
-when their settings change (DESIGN.md: the core announces settings changes).
+when their settings change (DESIGN.md: the core announces settings changes). A guard can
+veto a change that the current state of the device forbids (power save while Ethernet is
+up) before anything is stored.
+
+A section without a file is at its first start: it takes its `initial` values (a new
+emulated device comes already set up, e.g. joined to its simulated home Wi-Fi). A reset
+(DELETE, factory reset) writes the factory values, so it is not undone at the next start.
 """
 
 from __future__ import annotations
@@ -17,17 +23,26 @@ from emulator.device.settings.store import SettingsStore
 _LOG = logging.getLogger(__name__)
 
 Listener = Callable[[Json, Json], None]  # (new, old), both full (secrets included)
+Guard = Callable[[Json, Json], None]  # (new, old); raises SettingsError to refuse
 
 
 class DeviceSettings:
-    def __init__(self, store: SettingsStore, schemas: Mapping[str, SectionSchema]) -> None:
+    def __init__(self, store: SettingsStore, schemas: Mapping[str, SectionSchema],
+                 initial: Mapping[str, Json] | None = None) -> None:
         self.store = store
         self.schemas = dict(schemas)
         self._values: dict[str, Json] = {}
         self._listeners: dict[str, list[Listener]] = {name: [] for name in schemas}
+        self._guards: dict[str, list[Guard]] = {name: [] for name in schemas}
+        store.remove_stale_temporaries()
         for name, schema in self.schemas.items():
             stored = store.load(name)
-            self._values[name] = schema.defaults() if stored is None else schema.complete(stored)
+            if stored is not None:
+                self._values[name] = schema.complete(stored)
+            elif initial and name in initial:
+                self._values[name] = schema.replace(initial[name])
+            else:
+                self._values[name] = schema.defaults()
 
     def get(self, section: str) -> Json:
         """The full current values (secrets included). Treat as read-only."""
@@ -45,19 +60,32 @@ class DeviceSettings:
 
     def reset(self, section: str) -> Json:
         """DELETE, where an endpoint has it: back to factory values."""
-        self.store.remove(section)
-        return self._set(section, self.schemas[section].defaults())
+        defaults = self.schemas[section].defaults()
+        self.store.save(section, defaults)
+        return self._set(section, defaults)
 
     def factory_reset(self) -> None:
-        self.store.clear()
+        """Every section back to its factory values. Each file is replaced atomically, so a
+        power cut in the middle leaves every section either as it was or at factory values."""
         for name, schema in self.schemas.items():
-            self._set(name, schema.defaults())
+            defaults = schema.defaults()
+            self.store.save(name, defaults)
+            self._set(name, defaults)
 
     def subscribe(self, section: str, listener: Listener) -> Callable[[], None]:
         self._listeners[section].append(listener)
         return lambda: self._listeners[section].remove(listener)
 
+    def add_guard(self, section: str, guard: Guard) -> Callable[[], None]:
+        """`guard(new, old)` runs before a POST or PUT is stored and may refuse it by
+        raising SettingsError; returns a function that removes the guard."""
+        self._guards[section].append(guard)
+        return lambda: self._guards[section].remove(guard)
+
     def _apply(self, section: str, new: Json) -> Json:
+        old = self._values[section]
+        for guard in list(self._guards[section]):
+            guard(new, old)
         self.store.save(section, new)
         return self._set(section, new)
 

@@ -26,12 +26,18 @@ FORMAT_VERSION = 1
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+#: Files hold passwords and keys: readable by their owner only.
+FILE_MODE = 0o600
+TMP_SUFFIX = ".tmp"
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that readers see the old or the new content only."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:
-        with open(tmp, "wb") as handle:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with open(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -95,6 +101,14 @@ class SettingsStore:
     def remove(self, section: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(section).unlink()
+
+    def remove_stale_temporaries(self) -> None:
+        """Temporary files a killed writer left behind (never read: the rename is what
+        makes a write count)."""
+        if self.directory.exists():
+            for file in self.directory.glob(f".*{TMP_SUFFIX}"):
+                with contextlib.suppress(OSError):
+                    file.unlink()
 
     def clear(self) -> None:
         """Factory reset: every settings file goes."""

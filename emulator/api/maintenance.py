@@ -1,0 +1,125 @@
+"""Maintenance (manual 6.11, 6.12, 6.14): reboot, factory reset, firmware upload.
+
+The answer goes out before the reboot starts, as on the device. The reboot itself is the
+composition root's job (Device.request_reboot); the process stays up.
+
+POST /load takes a multipart/form-data upload with the field `file` and answers in plain
+text: 200 when the image is verified (the device then reboots into it), 400 for anything
+that is not an image of the emulator's format (emulator.device.firmware), 413 when it is
+larger than the update slot, 415 when the body is not multipart, 503 while another update
+or a reboot is under way or when the slot cannot be written. GET /load shows the state.
+Unlike the JSON endpoints, /load is not bound by the 8 kB body limit: it streams the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import BodyPartReader, web
+
+from emulator.api.common import API_HEADERS, DEVICE, error_response, no_content
+from emulator.device.core import Device
+from emulator.device.firmware import (
+    FirmwareError,
+    ImageTooLarge,
+    InvalidImage,
+    UpdateUnavailable,
+)
+
+_LOG = logging.getLogger(__name__)
+
+#: Room for the multipart framing around the file.
+MULTIPART_SLACK = 64 * 1024
+CHUNK = 64 * 1024
+
+
+def text_response(status: int, text: str) -> web.Response:
+    return web.Response(text=text + "\n", status=status, content_type="text/plain",
+                        headers=API_HEADERS)
+
+
+async def _answer_then_reboot(request: web.Request, response: web.StreamResponse,
+                              device: Device, reason: str) -> web.StreamResponse:
+    await response.prepare(request)
+    await response.write_eof()
+    device.request_reboot(reason)
+    return response
+
+
+async def post_reboot(request: web.Request) -> web.StreamResponse:
+    return await _answer_then_reboot(request, no_content(), request.app[DEVICE],
+                                     "POST /api/v1/reboot")
+
+
+async def post_restore(request: web.Request) -> web.StreamResponse:
+    device = request.app[DEVICE]
+    try:
+        device.factory_reset()
+    except OSError as exc:
+        _LOG.error("factory reset failed: %s", exc)
+        return error_response(500)
+    return await _answer_then_reboot(request, no_content(), device, "factory reset")
+
+
+async def get_load(request: web.Request) -> web.Response:
+    status = request.app[DEVICE].firmware.status()
+    return text_response(200, "\n".join(f"{key}: {value}" for key, value in status.items()))
+
+
+async def _file_part(request: web.Request) -> BodyPartReader | None:
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            return None
+        if isinstance(part, BodyPartReader) and part.name == "file":
+            return part
+        await part.release()
+
+
+async def post_load(request: web.Request) -> web.StreamResponse:
+    device = request.app[DEVICE]
+    slot = device.firmware
+    if device.reboot_pending:
+        return text_response(503, "Device busy: rebooting")
+    length = request.content_length
+    if length is not None and length > slot.max_image + MULTIPART_SLACK:
+        return text_response(413, f"Firmware image larger than {slot.max_image} bytes")
+    if request.content_type != "multipart/form-data":
+        return text_response(415, "Expected multipart/form-data with the field 'file'")
+    try:
+        part = await _file_part(request)
+    except ValueError as exc:
+        return text_response(400, f"Malformed multipart body: {exc}")
+    if part is None:
+        return text_response(400, "No field 'file' in the upload")
+    try:
+        slot.begin()
+        try:
+            while chunk := await part.read_chunk(CHUNK):
+                slot.feed(chunk)
+        except ValueError as exc:
+            slot.abort("malformed multipart body")
+            return text_response(400, f"Malformed multipart body: {exc}")
+        except (asyncio.CancelledError, OSError) as exc:
+            slot.abort(f"upload interrupted ({exc.__class__.__name__})")
+            raise
+        version = slot.finish()
+    except InvalidImage as exc:
+        return text_response(400, f"Invalid firmware: {exc}")
+    except ImageTooLarge as exc:
+        return text_response(413, str(exc))
+    except UpdateUnavailable as exc:
+        return text_response(503, str(exc))
+    except FirmwareError as exc:
+        return text_response(500, str(exc))
+    response = text_response(200, f"Firmware {version} verified, rebooting")
+    return await _answer_then_reboot(request, response, device, f"firmware {version}")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/v1/reboot", post_reboot)
+    app.router.add_post("/api/v1/restore", post_restore)
+    app.router.add_get("/load", get_load)
+    app.router.add_post("/load", post_load)
