@@ -20,6 +20,7 @@ from meter_protocols.dlms.crc import crc16_x25, fcs_bytes
 from meter_protocols.dlms.link import LLC_HEADERS, MAX_APDU, LinkMessage
 from meter_protocols.errors import ProtocolError
 from meter_protocols.readings import Problem, ProblemKind, problem
+from meter_protocols.stream import StreamBuffer
 
 FLAG = 0x7E
 ESCAPE = 0x7D
@@ -119,18 +120,8 @@ def unstuff(raw: bytes | bytearray) -> bytes:
     return bytes(out)
 
 
-class HdlcFramer:
+class HdlcFramer(StreamBuffer):
     """Bytes in, checked frames (or problems) out. Keeps at most MAX_BUFFER bytes."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     def feed(self, data: bytes) -> list[HdlcFrame | Problem]:
         buf = self._buf

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from meter_protocols.dlms.link import MAX_APDU, LinkMessage
 from meter_protocols.errors import ProtocolError
 from meter_protocols.readings import Problem, ProblemKind, problem
+from meter_protocols.stream import StreamBuffer
 
 START = 0x68
 STOP = 0x16
@@ -60,18 +61,8 @@ def _check(buf: bytearray | bytes, at: int) -> MbusFrame | Problem | None:
     return MbusFrame(frame[4], frame[5], frame[6], frame[7:-2], total)
 
 
-class MbusFramer:
+class MbusFramer(StreamBuffer):
     """Bytes in, checked long frames (or problems) out. Keeps at most MAX_BUFFER bytes."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     def feed(self, data: bytes) -> list[MbusFrame | Problem]:
         buf = self._buf

@@ -10,19 +10,13 @@ from meter_protocols.dlms.apdu import APDU_STARTS, apdu_length
 from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete
 from meter_protocols.dlms.link import MAX_APDU, LinkMessage
 from meter_protocols.readings import Problem, ProblemKind, problem
+from meter_protocols.stream import StreamBuffer
 
 
-class RawFramer:
+class RawFramer(StreamBuffer):
     def __init__(self, max_size: int = MAX_APDU) -> None:
+        super().__init__()
         self.max_size = max_size
-        self._buf = bytearray()
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     def feed(self, data: bytes) -> list[LinkMessage | Problem]:
         buf = self._buf

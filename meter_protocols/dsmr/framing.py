@@ -8,6 +8,7 @@ bytes and never holds more than `max_size` bytes of an unfinished telegram.
 from __future__ import annotations
 
 from meter_protocols.readings import Problem, ProblemKind, problem
+from meter_protocols.stream import StreamBuffer
 
 #: The largest telegram accepted. Real telegrams are 0.4-2 kB; long text messages and
 #: many M-Bus channels stay well below this.
@@ -17,17 +18,10 @@ _MAX_TRAILER = 8
 _IGNORABLE = frozenset(b"\r\n\t \x00\xff")
 
 
-class TelegramFramer:
+class TelegramFramer(StreamBuffer):
     def __init__(self, max_size: int = MAX_TELEGRAM) -> None:
+        super().__init__()
         self.max_size = max_size
-        self._buf = bytearray()
-
-    def reset(self) -> None:
-        self._buf.clear()
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
 
     def feed(self, data: bytes) -> list[bytes | Problem]:
         """Add bytes; return the complete telegrams (bytes) and problems found, in order."""
