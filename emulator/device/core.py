@@ -141,7 +141,7 @@ class Device:
         self.meter.line = line
         self._transition(LinkEvent.LISTENING)
 
-    def link_status(self, status: str, message: str) -> None:
+    def link_status(self, status: MeterStatus, message: str) -> None:
         """The link's detector says what it sees (RECOGNITION, NOT RECOGNIZED, ...)."""
         self.meter.message = message
         self._transition(DETECTOR_EVENTS[status])

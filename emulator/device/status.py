@@ -15,17 +15,12 @@ Transitions are driven by link events; the table below is the whole machine.
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
+from enum import Enum
 
+# One vocabulary for the link's detector and the device: the strings meter.status shows.
+from meter_protocols.detect import MeterStatus
 
-class MeterStatus(StrEnum):
-    NOT_CONNECTED = "NOT CONNECTED"
-    NO_DATA = "NO DATA"
-    RECOGNITION = "RECOGNITION"
-    OK = "OK"
-    ENCRYPTION_KEY = "ENCRYPTION KEY"
-    KEY_REQUIRED = "KEY REQUIRED"
-    NOT_RECOGNIZED = "NOT RECOGNIZED"
+__all__ = ["DETECTOR_EVENTS", "LinkEvent", "MeterStatus", "next_status"]
 
 
 class LinkEvent(Enum):
@@ -63,14 +58,14 @@ _ANYWHERE: dict[LinkEvent, MeterStatus] = {
 
 
 #: What the link's detector reports, as events of this machine.
-DETECTOR_EVENTS: dict[str, LinkEvent] = {
-    S.RECOGNITION.value: E.SEARCHING,
-    S.NOT_CONNECTED.value: E.LINE_LOST,
-    S.NO_DATA.value: E.SILENCE,
-    S.OK.value: E.FRAME,
-    S.KEY_REQUIRED.value: E.KEY_MISSING,
-    S.ENCRYPTION_KEY.value: E.KEY_WRONG,
-    S.NOT_RECOGNIZED.value: E.UNRECOGNIZED,
+DETECTOR_EVENTS: dict[MeterStatus, LinkEvent] = {
+    S.RECOGNITION: E.SEARCHING,
+    S.NOT_CONNECTED: E.LINE_LOST,
+    S.NO_DATA: E.SILENCE,
+    S.OK: E.FRAME,
+    S.KEY_REQUIRED: E.KEY_MISSING,
+    S.ENCRYPTION_KEY: E.KEY_WRONG,
+    S.NOT_RECOGNIZED: E.UNRECOGNIZED,
 }
 
 

@@ -177,7 +177,7 @@ class LinkSession:
             action = actions.pop(0)
             if isinstance(action, StatusChange):
                 _LOG.info("meter: %s (%s)", action.message, action.status.value)
-                self.device.link_status(action.status.value, action.message)
+                self.device.link_status(action.status, action.message)
             elif isinstance(action, Redetect):
                 _LOG.warning("meter line changed, searching again: %s", action.reason)
             elif isinstance(action, Apply):
