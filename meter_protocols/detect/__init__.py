@@ -3,18 +3,16 @@ the candidate search as a sans-I/O state machine (see machine.py for the phases 
 transitions, plan.py for the candidates and every timing decision)."""
 
 from meter_protocols.detect.evidence import Evidence, analyse
-from meter_protocols.detect.machine import (
-    TRANSITIONS,
+from meter_protocols.detect.machine import TRANSITIONS, LinkDetector, Trigger
+from meter_protocols.detect.outcome import (
     Action,
     Apply,
     Counters,
     Diagnostics,
-    LinkDetector,
     MeterStatus,
     Phase,
     Redetect,
     StatusChange,
-    Trigger,
     TryRecord,
 )
 from meter_protocols.detect.plan import (

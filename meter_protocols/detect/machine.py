@@ -45,15 +45,24 @@ NOT RECOGNIZED (bytes seen) or NOT CONNECTED. Timings: meter_protocols.detect.pl
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
-from meter_protocols.detect.evidence import Evidence, analyse
+from meter_protocols.detect.evidence import Evidence
+from meter_protocols.detect.outcome import (
+    Action,
+    Apply,
+    Counters,
+    Diagnostics,
+    MeterStatus,
+    Phase,
+    Redetect,
+    StatusChange,
+    TryRecord,
+    bump,
+)
 from meter_protocols.detect.plan import (
     BURST_GAP,
     FIRST_SILENT_PUSH,
@@ -71,29 +80,11 @@ from meter_protocols.detect.plan import (
     interface_for,
 )
 from meter_protocols.detect.sniff import Family
+from meter_protocols.detect.window import Lock, Window
 from meter_protocols.errors import ProtocolError
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Event, FrameDecoded, Problem, ProblemKind
 from meter_protocols.uart import ErrorFlag, LineProbe
-
-
-class MeterStatus(StrEnum):
-    """meter.status as /api/v1/system and the variables show it."""
-
-    NOT_CONNECTED = "NOT CONNECTED"
-    NO_DATA = "NO DATA"
-    RECOGNITION = "RECOGNITION"
-    OK = "OK"
-    ENCRYPTION_KEY = "ENCRYPTION KEY"
-    KEY_REQUIRED = "KEY REQUIRED"
-    NOT_RECOGNIZED = "NOT RECOGNIZED"
-
-
-class Phase(StrEnum):
-    LISTEN = "listen"
-    LOCKED = "locked"
-    QUIET = "quiet"
-    IDLE = "idle"
 
 
 class Trigger(StrEnum):
@@ -126,8 +117,6 @@ TRANSITIONS: Final[dict[tuple[Phase, Trigger], Phase]] = {
     (Phase.IDLE, Trigger.CONFIG): Phase.LISTEN,
 }
 
-#: Bytes kept per window for judging and for replay into a decoder of another family.
-WINDOW_BYTES: Final = 16384
 #: Windows remembered in the diagnostics.
 HISTORY: Final = 32
 #: Evidence remembered during one search, and how much older evidence counts.
@@ -142,230 +131,6 @@ PUSH_SEEN_PENALTY: Final = 50.0
 CLEAN_STRIKES: Final = 2
 
 
-# --- actions -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Apply:
-    """Read with `candidate` from now on: reconfigure the port when `line_changed`, build a
-    fresh decoder (or poller) of `candidate.family`, and feed it `replay` first (bytes already
-    received at these same line settings)."""
-
-    candidate: Candidate
-    line_changed: bool
-    replay: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    status: MeterStatus
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Redetect:
-    """A locked line went bad; the search starts again (an Apply follows)."""
-
-    reason: str
-
-
-Action = Apply | StatusChange | Redetect
-
-
-# --- diagnostics -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TryRecord:
-    """One window: what was tried, for how long, and what was seen."""
-
-    line: str
-    family: str
-    started: float
-    duration: float
-    bytes: int
-    framing_errors: int
-    parity_errors: int
-    breaks: int
-    frames: int
-    crc_failures: int
-    decryption_failures: int
-    verdict: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "protocol": self.family, "started": round(self.started, 3),
-                "duration": round(self.duration, 3), "bytes": self.bytes,
-                "framing_errors": self.framing_errors, "parity_errors": self.parity_errors,
-                "breaks": self.breaks, "frames": self.frames,
-                "crc_failures": self.crc_failures,
-                "decryption_failures": self.decryption_failures, "verdict": self.verdict}
-
-
-@dataclass(frozen=True, slots=True)
-class Counters:
-    bytes: int = 0
-    framing_errors: int = 0
-    parity_errors: int = 0
-    breaks: int = 0
-    frames: int = 0
-    crc_failures: int = 0
-    decryption_failures: int = 0
-    key_required: int = 0
-    other_problems: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostics:
-    """What the search has tried and seen, for /emulator/v1/meter and the logs."""
-
-    status: MeterStatus
-    phase: Phase
-    message: str
-    candidate: Candidate | None
-    locked_since: float | None
-    interval: float | None  # the meter's push (or answer) interval, once measured
-    passes: int  # full passes over the candidates without a fit
-    searching_for: float  # seconds since the current search began (0 when locked)
-    totals: Counters
-    tried: tuple[TryRecord, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        cand = self.candidate
-        return {
-            "status": self.status.value,
-            "phase": self.phase.value,
-            "message": self.message,
-            "line": str(cand.line) if cand else None,
-            "protocol": cand.family.value if cand else None,
-            "interface": cand.interface.value if cand else None,
-            "locked_since": self.locked_since,
-            "interval": None if self.interval is None else round(self.interval, 3),
-            "passes": self.passes,
-            "searching_for": round(self.searching_for, 3),
-            "totals": {name: getattr(self.totals, name) for name in Counters.__slots__},
-            "tried": [t.to_json() for t in self.tried],
-        }
-
-
-# --- internal accumulators -----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Window:
-    """What arrived while one candidate was applied (or, when locked, since the last frame)."""
-
-    candidate: Candidate
-    started: float
-    data: bytearray = field(default_factory=bytearray)
-    flags: bytearray | None = None
-    has_flags: bool = False
-    count: int = 0
-    framing: int = 0
-    parity: int = 0
-    breaks: int = 0
-    frames: int = 0
-    crc: int = 0
-    decrypt: int = 0
-    first_byte: float | None = None
-    last_byte: float | None = None
-    burst_start: float | None = None
-    burst_bytes: int = 0
-    burst_first_chunk: int = 0
-    burst_last_flag: int = 0
-    burst_open: bool = False
-    bursts: int = 0
-    bursts_ending_in_break: int = 0
-    burst_starts: list[float] = field(default_factory=list)
-    rates: list[float] = field(default_factory=list)
-    strikes: int = 0
-    renewed: float | None = None  # a clean burst without a frame restarts the wait
-
-    def add(self, data: bytes, flags: bytes | None, now: float) -> None:
-        if self.last_byte is not None and now - self.last_byte >= BURST_GAP:
-            self.close_burst()
-        if not self.burst_open:
-            self.burst_open = True
-            self.burst_start = now
-            self.burst_bytes = 0
-            self.burst_first_chunk = len(data)
-            self.burst_starts.append(now)
-        self.burst_bytes += len(data)
-        self.count += len(data)
-        if self.first_byte is None:
-            self.first_byte = now
-        self.last_byte = now
-        self.data += data
-        if flags is not None:
-            self.has_flags = True
-            if self.flags is None:
-                self.flags = bytearray(len(self.data) - len(data))
-            self.flags += flags
-            self.framing += sum(1 for f in flags if f & ErrorFlag.FRAMING) if any(flags) else 0
-            self.parity += sum(1 for f in flags if f & ErrorFlag.PARITY) if any(flags) else 0
-            self.breaks += sum(1 for f in flags if f & ErrorFlag.BREAK) if any(flags) else 0
-            if flags:
-                self.burst_last_flag = flags[-1]
-        elif self.flags is not None:
-            self.flags += bytes(len(data))
-        if len(self.data) > WINDOW_BYTES:
-            cut = len(self.data) - WINDOW_BYTES
-            del self.data[:cut]
-            if self.flags is not None:
-                del self.flags[:cut]
-
-    def close_burst(self) -> None:
-        if not self.burst_open:
-            return
-        self.burst_open = False
-        self.bursts += 1
-        if self.burst_last_flag & ErrorFlag.BREAK:
-            self.bursts_ending_in_break += 1
-        if (self.burst_start is not None and self.last_byte is not None
-                and self.last_byte - self.burst_start >= 0.1):
-            rate = (self.burst_bytes - self.burst_first_chunk) / (self.last_byte
-                                                                  - self.burst_start)
-            if rate > 0:
-                self.rates.append(rate)
-
-    def interval(self) -> float | None:
-        starts = self.burst_starts
-        if len(starts) < 2:
-            return None
-        return statistics.median(b - a for a, b in itertools.pairwise(starts))
-
-    def evidence(self) -> Evidence:
-        flags = bytes(self.flags) if self.has_flags and self.flags is not None else None
-        rate = statistics.median(self.rates) if self.rates else None
-        return analyse(bytes(self.data), flags, self.candidate.line, chars_per_second=rate,
-                       bursts=self.bursts, bursts_ending_in_break=self.bursts_ending_in_break)
-
-    def record(self, now: float, verdict: str) -> TryRecord:
-        c = self.candidate
-        return TryRecord(str(c.line), c.family.value, self.started, now - self.started,
-                         self.count, self.framing, self.parity, self.breaks, self.frames,
-                         self.crc, self.decrypt, verdict)
-
-
-@dataclass(slots=True)
-class _Lock:
-    candidate: Candidate
-    since: float
-    last_good: float
-    last_byte: float
-    frame_times: deque[float] = field(default_factory=lambda: deque(maxlen=9))
-
-    def interval(self) -> float | None:
-        times = list(self.frame_times)
-        if len(times) < 2:
-            return None
-        return statistics.median(b - a for a, b in itertools.pairwise(times))
-
-    def patience(self) -> float:
-        """How long a locked line may go without bytes (NO DATA) or without frames (re-detect)."""
-        interval = self.interval() or SLOWEST_INTERVAL[self.candidate.family]
-        return max(3 * interval + 1.0, 5.0)
-
-
 # --- the detector ------------------------------------------------------------------------
 
 
@@ -378,8 +143,8 @@ class LinkDetector:
         self._phase = Phase.IDLE
         self._status = MeterStatus.RECOGNITION
         self._message = ""
-        self._window: _Window | None = None
-        self._lock: _Lock | None = None
+        self._window: Window | None = None
+        self._lock: Lock | None = None
         self._candidate: Candidate | None = None
         self._evidence: list[Evidence] = []
         self._probe: Evidence | None = None  # the latest electrical measurement
@@ -554,26 +319,26 @@ class LinkDetector:
         t = self._totals
         w = self._window
         if isinstance(event, FrameDecoded):
-            self._totals = _bump(t, frames=1)
+            self._totals = bump(t, frames=1)
             if w is not None:
                 w.frames += 1
             return self._good(now, MeterStatus.OK, None)
         assert isinstance(event, Problem)
         kind = event.kind
         if kind is ProblemKind.BAD_CRC:
-            self._totals = _bump(t, crc_failures=1)
+            self._totals = bump(t, crc_failures=1)
             if w is not None:
                 w.crc += 1
             return []
         if kind is ProblemKind.KEY_REQUIRED:
-            self._totals = _bump(t, key_required=1)
+            self._totals = bump(t, key_required=1)
             return self._good(now, MeterStatus.KEY_REQUIRED, event.detail)
         if kind is ProblemKind.DECRYPTION_FAILED:
-            self._totals = _bump(t, decryption_failures=1)
+            self._totals = bump(t, decryption_failures=1)
             if w is not None:
                 w.decrypt += 1
             return self._good(now, MeterStatus.ENCRYPTION_KEY, event.detail)
-        self._totals = _bump(t, other_problems=1)
+        self._totals = bump(t, other_problems=1)
         return []
 
     def _good(self, now: float, status: MeterStatus, detail: str | None) -> list[Action]:
@@ -586,7 +351,7 @@ class LinkDetector:
         self._apply_transition(trigger)
         if was is Phase.LISTEN:
             self._close_window(now, "locked")
-            self._lock = _Lock(cand, now, now, now)
+            self._lock = Lock(cand, now, now, now)
             self._evidence.clear()
             self._probe = None
             self._failed.clear()
@@ -598,7 +363,7 @@ class LinkDetector:
         lock.last_good = now
         lock.last_byte = max(lock.last_byte, now)
         lock.frame_times.append(now)
-        self._window = _Window(cand, now)
+        self._window = Window(cand, now)
         if status is MeterStatus.OK:
             text = f"{cand.family.label} frames decode at {cand.line}"
         elif status is MeterStatus.KEY_REQUIRED:
@@ -628,14 +393,14 @@ class LinkDetector:
         return actions + self._search_status(now)
 
     @staticmethod
-    def _busy_limit(w: _Window) -> float:
+    def _busy_limit(w: Window) -> float:
         """Bytes without pause are judged once the longest frame could have passed; at once
         (MIN_BUSY) when a fifth of them carry UART errors: no frame will come of those."""
         if w.count >= GARBAGE_BYTES and (w.framing + w.parity) >= GARBAGE_SHARE * w.count:
             return MIN_BUSY
         return busy_limit(w.candidate.family, w.candidate.line)
 
-    def _window_limit(self, w: _Window) -> float:
+    def _window_limit(self, w: Window) -> float:
         cand = w.candidate
         if cand.pull:
             return cand.listen
@@ -845,7 +610,7 @@ class LinkDetector:
         previous = self._candidate
         line_changed = previous is None or previous.line != candidate.line
         self._candidate = candidate
-        self._window = _Window(candidate, now)
+        self._window = Window(candidate, now)
         self._message = f"{reason}: trying {candidate.line} ({candidate.family.label})"
         if previous == candidate and not replay and self._phase is Phase.LISTEN:
             return []  # the same candidate listens on; its decoder keeps what it has
@@ -872,10 +637,3 @@ class LinkDetector:
             self._phase = TRANSITIONS[(self._phase, trigger)]
         except KeyError:
             raise ProtocolError(f"no transition from {self._phase} on {trigger}") from None
-
-
-def _bump(counters: Counters, **delta: int) -> Counters:
-    values = {name: getattr(counters, name) for name in Counters.__slots__}
-    for name, value in delta.items():
-        values[name] += value
-    return Counters(**values)

@@ -1,0 +1,156 @@
+"""The in-process virtual wire (meter UART, faults, reader UART) and what a gateway's
+hardware can measure of the line electrically."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass
+from typing import Final
+
+from meter_protocols.line import LineSettings
+from meter_protocols.uart.faults import Faults, mangle, noise_edges, xor_edges
+from meter_protocols.uart.levels import STANDARD_BAUDRATES, TICK_HZ, Levels, to_seconds, to_ticks
+from meter_protocols.uart.transceiver import Received, Receiver, Transmitter
+
+
+@dataclass(frozen=True, slots=True)
+class LineProbe:
+    """What a gateway can measure on its RX pin without decoding: which level the line rests
+    at, and the shortest pulse seen (one bit time of the sender, if noise allowed)."""
+
+    idle_high: bool | None
+    shortest_pulse: float | None  # seconds
+
+    @property
+    def baudrate(self) -> int | None:
+        """The standard baud rate whose bit time is within 6 % of the shortest pulse."""
+        if not self.shortest_pulse:
+            return None
+        estimate = 1.0 / self.shortest_pulse
+        best = min(STANDARD_BAUDRATES, key=lambda b: abs(b - estimate) / b)
+        return best if abs(best - estimate) / best < 0.06 else None
+
+
+#: A stretch of constant level this long is the line at rest, not a character.
+REST: Final = TICK_HZ // 50
+
+
+@dataclass(slots=True)
+class _Monitor:
+    """Measures the shortest pulse and the level of the longest rest over the pieces seen."""
+
+    level: bool | None = None
+    run_start: int = 0
+    rest: tuple[int, bool] | None = None  # (length, level) of the longest stretch
+    shortest: int | None = None
+
+    def observe(self, piece: Levels) -> None:
+        if self.level is None or self.level != piece.level0:
+            self.level = piece.level0
+            self.run_start = piece.start
+        shortest = self.shortest
+        for edge in piece.edges:
+            width = edge - self.run_start
+            self._stretch(width)
+            if width > 0 and (shortest is None or width < shortest):
+                shortest = width
+            self.run_start = edge
+            self.level = not self.level
+        self._stretch(piece.end - self.run_start)
+        self.shortest = shortest
+
+    def _stretch(self, width: int) -> None:
+        assert self.level is not None
+        if width >= REST and (self.rest is None or width > self.rest[0]):
+            self.rest = (width, self.level)
+
+    def take(self) -> LineProbe:
+        idle = None if self.rest is None else self.rest[1]
+        probe = LineProbe(idle, None if self.shortest is None else to_seconds(self.shortest))
+        self.rest = None
+        self.shortest = None
+        return probe
+
+
+# --- the in-process virtual wire ---------------------------------------------------------
+
+
+class VirtualWire:
+    """A meter's UART, the faults on the way, and the reader's UART, in one pure object.
+
+    The meter side calls `send(data, at)`; the reader side calls `read(until)` and gets the
+    characters completed by then. Either side may change its settings at any time.
+    """
+
+    def __init__(self, meter: LineSettings, reader: LineSettings, *, start: float = 0.0,
+                 faults: Faults | None = None, seed: int = 0, fast_path: bool = True) -> None:
+        self._tx = Transmitter(meter, start)
+        self._rx = Receiver(reader, fast_path=fast_path)
+        self.faults = faults or Faults()
+        self.seed = seed
+        self._rng = random.Random(seed)
+        self._pending: deque[Levels] = deque()
+        self._monitor = _Monitor()
+        self._noise_flipped = False
+
+    @property
+    def meter_settings(self) -> LineSettings:
+        return self._tx.settings
+
+    @meter_settings.setter
+    def meter_settings(self, settings: LineSettings) -> None:
+        self._tx.settings = settings
+
+    @property
+    def reader_settings(self) -> LineSettings:
+        return self._rx.settings
+
+    @reader_settings.setter
+    def reader_settings(self, settings: LineSettings) -> None:
+        self._rx.settings = settings
+
+    def send(self, data: bytes, at: float) -> float:
+        """The meter starts sending `data` at `at`; returns when its last bit is on the wire."""
+        if self.faults.silent_at(at):
+            return at
+        data = mangle(data, self.faults, self._rng)
+        self._pending.append(self._tx.send(data, at))
+        return self._tx.time
+
+    def read(self, until: float) -> Received:
+        """Everything the reader's UART has assembled by `until`."""
+        tick = to_ticks(until)
+        pieces = self._pending
+        if self._tx.time < until:
+            pieces.append(self._tx.idle(until))
+        result = Received()
+        while pieces and pieces[0].start < tick:
+            piece = pieces.popleft()
+            if piece.end > tick:
+                piece, rest = piece.split(tick)
+                pieces.appendleft(rest)
+                if piece.end == piece.start:
+                    break
+            piece = self._add_noise(piece)
+            self._monitor.observe(piece)
+            result = result + self._rx.feed(piece)
+        return result
+
+    def probe(self) -> LineProbe:
+        """The electrical view of the line since the last probe: the level it rested at
+        (None if it never rested 20 ms) and the shortest pulse (None if no pulse)."""
+        return self._monitor.take()
+
+    def _add_noise(self, piece: Levels) -> Levels:
+        extra: list[int] = []
+        for index, burst in enumerate(self.faults.noise):
+            extra.extend(noise_edges(burst, index, self.seed, piece.start, piece.end))
+        flipped = self._noise_flipped
+        if not extra and not flipped:
+            return piece
+        # A spike may straddle two pieces: the line stays flipped until its second toggle.
+        self._noise_flipped = flipped ^ bool(len(extra) & 1)
+        return Levels(piece.start, piece.end, piece.level0 ^ flipped,
+                      xor_edges(piece.edges, extra))
+
