@@ -21,7 +21,6 @@ from emulator.meter.serve import PtyMeterServer, TcpMeterServer
 from emulator.meter.supervisor import Backoff, LinkSupervisor, fixed_settings
 from emulator.meter.virtual_line import VirtualLine
 from meter_protocols.line import LineSettings, Parity
-from meter_protocols.readings import ProblemKind
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 from tests.support import ENSOR_MOMENT, build_device, next_report, wait_status
@@ -175,8 +174,9 @@ async def test_garbage_on_a_real_pty_never_stops_the_reader(device: Device) -> N
         os.close(master)
     assert report.reading.identity.meter_id == "20000741"
     assert 44258.0 <= report.reading.values["1.8.1"] < 44300.0  # the meter's register
-    problems = device.meter.problems
-    assert problems[ProblemKind.OVERSIZE] + problems[ProblemKind.TRUNCATED] >= 1
+    # The garbage was counted; as what depends on the decoder the search had active when
+    # it arrived (DSMR: oversize/truncated, DLMS: unknown format...).
+    assert sum(device.meter.problems.values()) >= 1
 
 
 async def test_reconfiguration_reaches_the_real_port() -> None:
