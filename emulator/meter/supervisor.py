@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from emulator.device.core import Device
@@ -22,6 +23,7 @@ from meter_protocols.detect import (
     Apply,
     Candidate,
     DetectConfig,
+    IfType,
     LinkDetector,
     Redetect,
     StatusChange,
@@ -36,6 +38,8 @@ LineFactory = Callable[[], Line]
 
 #: The settings section of /api/v1/meter/scalers/custom.
 SCALERS_SECTION = "meter_scalers"
+
+_CONNECTORS = {Interface.P1: IfType.P1, Interface.MBUS: IfType.MBUS, Interface.TTL: IfType.TTL}
 
 
 def fixed_settings(meter_settings: dict[str, Any]) -> LineSettings:
@@ -74,10 +78,17 @@ class LinkSession:
 
     def _config(self) -> DetectConfig:
         try:
-            return DetectConfig.from_settings(self.device.settings.get("meter"))
+            config = DetectConfig.from_settings(self.device.settings.get("meter"))
         except ProtocolError as exc:  # stored settings validated on write; be safe anyway
             _LOG.error("meter settings unusable (%s); using factory settings", exc)
-            return DetectConfig()
+            config = DetectConfig()
+        # The device knows which of its connectors a meter is on (it measures their supply
+        # voltages); a line that knows its connector narrows an automatic interface type.
+        # A USB adapter or a socket tells nothing: the search then covers every interface.
+        connector = _CONNECTORS.get(self.line.interface)
+        if config.if_type is IfType.AUTO and connector is not None:
+            config = replace(config, if_type=connector)
+        return config
 
     @property
     def interface(self) -> Interface:
