@@ -150,9 +150,16 @@ SERVER = textwrap.dedent("""
 
     async def main():
         app = EmulatorApp(AppConfig(http_port=0, data_dir=Path(tempfile.mkdtemp())))
-        app.web.router.add_get("/bench/minimal", minimal)
         await app.start()
-        print(app.url, flush=True)
+        # The baseline: a bare aiohttp application (no middlewares) in the same process.
+        bare = web.Application()
+        bare.router.add_get("/bench/minimal", minimal)
+        runner = web.AppRunner(bare, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        print(app.url, f"http://127.0.0.1:{port}", flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -180,15 +187,15 @@ async def bench_http(seconds: float) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", SERVER, str(ROOT), stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
-    url = (await proc.stdout.readline()).decode().strip()
+    url, bare_url = (await proc.stdout.readline()).decode().split()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
         await asyncio.sleep(2)  # a few reports exist
         await hammer(session, url + "/api/v1/report", 1)  # warm-up
         report = await hammer(session, url + "/api/v1/report", seconds)
-        minimal = await hammer(session, url + "/bench/minimal", seconds)
+        minimal = await hammer(session, bare_url + "/bench/minimal", seconds)
     await stop(proc)
     print(f"GET /api/v1/report                          {report:9.0f} requests/s")
-    print(f"GET minimal aiohttp JSON handler            {minimal:9.0f} requests/s")
+    print(f"GET minimal aiohttp JSON handler (bare app) {minimal:9.0f} requests/s")
     print(f"  ratio report / minimal                    {report / minimal:9.2f}")
 
 
