@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from meter_protocols.crc import crc16_ccitt, crc16_x25
+
 
 class Family(StrEnum):
     """The protocol family a candidate reads with; the I/O layer builds its decoder."""
@@ -45,44 +47,9 @@ _P1_LINE: Final = re.compile(rb"\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}(?:\.\d
 _P1_END: Final = re.compile(rb"!(?:[0-9A-Fa-f]{4})?\r\n")
 
 
-def _crc16_x25_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-def _crc16_ccitt_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-        table.append(crc & 0xFFFF)
-    return tuple(table)
-
-
-_X25: Final = _crc16_x25_table()
-_CCITT: Final = _crc16_ccitt_table()
-
-
-def hdlc_fcs(data: bytes | bytearray | memoryview) -> int:
-    """CRC-16/X-25, the HDLC frame check sequence (sent low byte first)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ _X25[(crc ^ byte) & 0xFF]
-    return crc ^ 0xFFFF
-
-
-def kmp_crc(data: bytes | bytearray) -> int:
-    """CRC-16/CCITT (XMODEM) as KMP uses it; over a frame with its CRC it gives 0."""
-    crc = 0
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _CCITT[((crc >> 8) ^ byte) & 0xFF]
-    return crc
+#: The HDLC frame check sequence and the KMP CRC (one definition: meter_protocols.crc).
+hdlc_fcs = crc16_x25
+kmp_crc = crc16_ccitt
 
 
 @dataclass(frozen=True, slots=True)

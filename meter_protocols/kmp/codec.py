@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
+from meter_protocols.crc import crc16_ccitt
 from meter_protocols.errors import ProtocolError
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.readings import Problem, ProblemKind, problem
@@ -52,24 +53,9 @@ class Direction(IntEnum):
     RESPONSE = 0x40  # meter -> gateway
 
 
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        reg = byte << 8
-        for _ in range(8):
-            reg = ((reg << 1) ^ 0x1021) if reg & 0x8000 else reg << 1
-        table.append(reg & 0xFFFF)
-    return tuple(table)
-
-
-_CRC_TABLE: Final = _crc_table()
-
-
 def crc16(data: bytes, crc: int = 0) -> int:
     """CRC-16/CCITT (poly 0x1021, init 0, MSB first) of `data`, continuing from `crc`."""
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _CRC_TABLE[(crc >> 8) ^ byte]
-    return crc
+    return crc16_ccitt(data, crc)
 
 
 def stuff(data: bytes) -> bytes:
