@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from meter_protocols.readings import Problem, ProblemKind, problem
+
 
 class StreamBuffer:
     """Base of the framers: `_buf` holds the unframed bytes; subclasses keep it bounded."""
@@ -17,3 +19,13 @@ class StreamBuffer:
     def reset(self) -> None:
         """Forget any partial frame (a reconnection, a new line setting)."""
         self._buf.clear()
+
+    def leftover(self) -> list[Problem]:
+        """End of input: report the bytes of an unfinished frame, and drop them."""
+        out = []
+        if self._buf:
+            out.append(problem(ProblemKind.TRUNCATED,
+                               f"{len(self._buf)} bytes left at end of input",
+                               bytes(self._buf[:64])))
+        self._buf.clear()
+        return out

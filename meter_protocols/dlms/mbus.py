@@ -121,13 +121,7 @@ class MbusFramer(StreamBuffer):
         del buf[:n]
 
     def flush(self) -> list[MbusFrame | Problem]:
-        out: list[MbusFrame | Problem] = []
-        if self._buf:
-            out.append(problem(ProblemKind.TRUNCATED,
-                               f"{len(self._buf)} bytes left at end of input",
-                               bytes(self._buf[:64])))
-        self._buf.clear()
-        return out
+        return list(self.leftover())
 
 
 def _next_start(buf: bytearray, at: int) -> int:

@@ -51,13 +51,7 @@ class RawFramer(StreamBuffer):
         return out
 
     def flush(self) -> list[LinkMessage | Problem]:
-        out: list[LinkMessage | Problem] = []
-        if self._buf:
-            out.append(problem(ProblemKind.TRUNCATED,
-                               f"{len(self._buf)} bytes left at end of input",
-                               bytes(self._buf[:64])))
-        self._buf.clear()
-        return out
+        return list(self.leftover())
 
 
 def _garbage(skipped: bytearray) -> Problem:
