@@ -34,7 +34,8 @@ from dsmr_parser.parsers import TelegramParser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.device.report import Report, report_object  # noqa: E402
+from emulator.device.faces.report_json import report_object  # noqa: E402
+from emulator.device.values import Report  # noqa: E402
 from meter_protocols.dsmr.decoder import DsmrDecoder  # noqa: E402
 from meter_protocols.readings import FrameDecoded, Interface  # noqa: E402
 from meter_protocols.simulator.meter import VirtualMeter  # noqa: E402

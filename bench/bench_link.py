@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import sys
 import tempfile
@@ -23,19 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.app import provision_virtual_meter  # noqa: E402
+from emulator.app import EmulatorApp, provision_virtual_meter  # noqa: E402
+from emulator.config import AppConfig  # noqa: E402
 from emulator.device.clock import ScaledClock  # noqa: E402
-from emulator.device.core import Device  # noqa: E402
-from emulator.device.hardware import HardwareState  # noqa: E402
-from emulator.device.identity import DeviceIdentity  # noqa: E402
-from emulator.device.settings import device_schemas  # noqa: E402
-from emulator.device.settings.registry import DeviceSettings  # noqa: E402
-from emulator.device.settings.store import SettingsStore  # noqa: E402
 from emulator.meter.line import Line  # noqa: E402
 from emulator.meter.serial_line import SerialLine  # noqa: E402
 from emulator.meter.serve import PtyMeterServer  # noqa: E402
-from emulator.meter.supervisor import Backoff, LinkSupervisor  # noqa: E402
 from emulator.meter.virtual_line import VirtualLine  # noqa: E402
+from emulator.runtime.backoff import Backoff  # noqa: E402
 from meter_protocols.simulator.meter import VirtualMeter  # noqa: E402
 from meter_protocols.simulator.profiles import PROFILES, get_profile  # noqa: E402
 
@@ -43,41 +37,31 @@ START = 1737543242.0
 LIMIT = 60.0  # device seconds
 
 
-def device(clock: ScaledClock) -> Device:
-    data = Path(tempfile.mkdtemp(prefix="ww-link-"))
-    settings = DeviceSettings(SettingsStore(data), device_schemas("A842E39F8124"))
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
-    return Device(DeviceIdentity("A842E39F8124"), clock, ZoneInfo("Europe/Zurich"), settings,
-                  HardwareState.for_device("A842E39F8124"))
-
-
 async def time_to_ok(profile: str, speed: float, seed: int, pty: bool) -> float | None:
     clock = ScaledClock(speed, START)
-    dev = device(clock)
     meter = VirtualMeter(get_profile(profile), seed=seed, start=clock.time())
     wire = VirtualLine(meter, clock, seed=seed)
-    provision_virtual_meter(dev.settings, wire)
     server: PtyMeterServer | None = None
     make: Callable[[], Line] = lambda: wire  # noqa: E731
     if pty:
         server = PtyMeterServer(meter, clock)
         path = await server.start()
         make = lambda: SerialLine(path)  # noqa: E731
+    config = AppConfig(data_dir=Path(tempfile.mkdtemp(prefix="ww-link-")),
+                       device_id="A842E39F8124")
+    app = EmulatorApp(config, clock, line_factory=make, backoff=Backoff(0.1, 0.5), http=False)
+    provision_virtual_meter(app.device, wire)
     reached = asyncio.get_running_loop().create_future()
     start = clock.monotonic()
-    dev.on_status(lambda s: s.value == "OK" and not reached.done()
-                  and reached.set_result(clock.monotonic() - start))
-    task = asyncio.get_running_loop().create_task(
-        LinkSupervisor(dev, make, Backoff(0.1, 0.5)).run())
+    app.device.on_status(lambda s: s.value == "OK" and not reached.done()
+                         and reached.set_result(clock.monotonic() - start))
+    await app.start()
     try:
         return float(await asyncio.wait_for(reached, LIMIT / speed))
     except TimeoutError:
         return None
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await app.stop()
         if server is not None:
             await server.stop()
 

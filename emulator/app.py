@@ -1,11 +1,17 @@
-"""The composition root: the only place that knows every part. Builds the device from an
-AppConfig, starts its meter link, HTTP server and services, and stops them in order."""
+"""The composition root: the only place that knows every part.
+
+`build_device` makes the device core from a configuration (identity, settings, hardware,
+firmware slot in the data dir); `EmulatorApp` adds the meter line and its supervisor, the
+HTTP server and the services, starts them in order, stops them in reverse order, and
+carries out reboots. The CLI, the tests, the benchmarks (and the fleet and the pytest
+plugin to come) all build devices here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,9 +23,9 @@ from emulator.device.clock import Clock, ScaledClock
 from emulator.device.core import Device
 from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
-from emulator.device.identity import load_identity
+from emulator.device.identity import DeviceIdentity, load_identity
 from emulator.device.network import first_start_settings
-from emulator.device.settings import device_schemas
+from emulator.device.settings import device_schemas, sections
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
 from emulator.meter.control import VirtualMeterControl
@@ -29,10 +35,15 @@ from emulator.meter.serial_line import SerialLine
 from emulator.meter.source import MeterSource, SourceKind
 from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
+from emulator.runtime.backoff import Backoff
+from emulator.runtime.logs import device_log
+from emulator.services.base import Service
+from emulator.services.host import ServiceHost
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 
-_LOG = logging.getLogger(__name__)
+#: Builds one service of a device (the composition root's list, or a test's).
+ServiceFactory = Callable[[Device], Service]
 
 
 def make_line(source: MeterSource, clock: Clock, seed: int, zone: ZoneInfo) -> Line:
@@ -46,84 +57,124 @@ def make_line(source: MeterSource, clock: Clock, seed: int, zone: ZoneInfo) -> L
     return SerialLine(source.target)
 
 
-def provision_virtual_meter(settings: DeviceSettings, line: Line) -> None:
+def build_device(config: AppConfig, clock: Clock, *, identity: DeviceIdentity | None = None,
+                 firmware: FirmwareSlot | None = None) -> Device:
+    """The device core for `config`, its state kept in config.data_dir (created if missing).
+    `identity` and `firmware` replace the ones kept in the data dir (tests pin them)."""
+    data_dir = config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if identity is None:
+        identity = load_identity(data_dir, clock.time(), config.device_id)
+    store = SettingsStore(data_dir / "settings")
+    settings = DeviceSettings(store, device_schemas(identity.device_id),
+                              initial=first_start_settings(identity.device_id))
+    hardware = HardwareState.for_device(identity.device_id, sd_card=config.sdcard,
+                                        ethernet_cable=config.ethernet)
+    if firmware is None:
+        firmware = FirmwareSlot(data_dir / "firmware", identity.firmware, identity.model)
+    return Device(identity, clock, ZoneInfo(config.timezone), settings, hardware,
+                  license_type=config.license.value.upper(), firmware=firmware)
+
+
+def provision_virtual_meter(device: Device, line: Line) -> None:
     """A virtual meter comes installed: its keys (if it ciphers) and its installer settings
     (a scaler set...) are entered in the meter settings when those are still at their
     factory values; whatever the user has set stands."""
     if not isinstance(line, VirtualLine):
         return
+    settings = device.settings
     profile = line.meter.profile
-    current = settings.get("meter")
-    factory = settings.schemas["meter"].defaults()
+    current = settings.get(sections.METER)
+    factory = settings.schemas[sections.METER].defaults()
     changes: dict[str, object] = {key: value for key, value in profile.installer.items()
                                   if current.get(key) == factory.get(key)}
     keys = profile.keys
-    if keys is not None and keys.encryption_key and not current["encryption_key"]:
+    if keys is not None and keys.encryption_key and not settings.meter.encryption_key:
         changes.update(encryption=True, encryption_key=keys.encryption_key)
         if keys.authentication_key:
             changes["authentication_key"] = keys.authentication_key
     if changes:
-        settings.put("meter", changes)
-        _LOG.info("virtual meter %s installed: %s entered in the meter settings",
-                  profile.name, ", ".join(sorted(changes)))
+        settings.put(sections.METER, changes)
+        device.log.info("virtual meter %s installed: %s entered in the meter settings",
+                        profile.name, ", ".join(sorted(changes)))
+
+
+def default_services(config: AppConfig) -> list[ServiceFactory]:
+    """The device's services, in start order."""
+    del config
+    return []
 
 
 class EmulatorApp:
-    def __init__(self, config: AppConfig, clock: Clock | None = None) -> None:
+    """One complete device: core, meter link, HTTP server (unless `http` is False) and
+    services.
+
+    `line` replaces the line that config.meter names (a test's own VirtualLine), and
+    `line_factory` makes a new line at every reconnection (a test's port); `services`
+    replaces the default list; `backoff` paces the meter line's reconnections.
+    """
+
+    def __init__(self, config: AppConfig, clock: Clock | None = None, *,
+                 line: Line | None = None, line_factory: Callable[[], Line] | None = None,
+                 services: Sequence[ServiceFactory] | None = None,
+                 backoff: Backoff | None = None, http: bool = True,
+                 identity: DeviceIdentity | None = None,
+                 firmware: FirmwareSlot | None = None) -> None:
         self.config = config
         self.clock = clock or ScaledClock(config.speed, config.start_time)
-        self.zone = ZoneInfo(config.timezone)
-        data_dir = config.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        identity = load_identity(data_dir, self.clock.time(), config.device_id)
-        store = SettingsStore(data_dir / "settings")
-        settings = DeviceSettings(store, device_schemas(identity.device_id),
-                                  initial=first_start_settings(identity.device_id))
-        hardware = HardwareState.for_device(identity.device_id, sd_card=config.sdcard,
-                                            ethernet_cable=config.ethernet)
-        firmware = FirmwareSlot(data_dir / "firmware", identity.firmware, identity.model)
-        self.device = Device(identity, self.clock, self.zone, settings, hardware,
-                             license_type=config.license.value.upper(), firmware=firmware)
-        self.web = create_app(self.device, auth=config.auth)
+        self.device = build_device(config, self.clock, identity=identity, firmware=firmware)
+        self.zone = self.device.zone
+        self.log = device_log(__name__, self.device.identity.device_id)
+        self.web = create_app(self.device, auth=config.auth) if http else None
         self._runner: web.AppRunner | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._link_task: asyncio.Task[None] | None = None
         self._reboot_task: asyncio.Task[None] | None = None
+        self._backoff = backoff
         self.device.set_reboot_handler(self._on_reboot_request)
         self.port = 0
-        self._meter_line = make_line(config.meter, self.clock, config.seed, self.zone)
-        provision_virtual_meter(settings, self._meter_line)
-        if isinstance(self._meter_line, VirtualLine):
-            self.device.meter_control = VirtualMeterControl(self._meter_line)
+        self.meter_line: Line | None = line
+        self._make_line: Callable[[], Line]
+        if line_factory is not None:
+            self._make_line = line_factory
+        elif line is not None:
+            self._make_line = lambda: line
+        else:
+            made = make_line(config.meter, self.clock, config.seed, self.zone)
+            self.meter_line = made
+            # A virtual meter keeps its registers across reconnections; a port is reopened.
+            self._make_line = (lambda: made) if isinstance(made, VirtualLine) else (
+                lambda: make_line(config.meter, self.clock, config.seed, self.zone))
+        if config.provision and self.meter_line is not None:
+            provision_virtual_meter(self.device, self.meter_line)
+        if isinstance(self.meter_line, VirtualLine):
+            self.device.ports.meter_control = VirtualMeterControl(self.meter_line)
+        factories = default_services(config) if services is None else services
+        self.services = ServiceHost(self.device, [make(self.device) for make in factories])
 
     @property
     def url(self) -> str:
         return f"http://{self.config.http_host}:{self.port}"
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.web, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
-        await site.start()
-        server = site._server  # aiohttp keeps the listening sockets here
-        if isinstance(server, asyncio.Server) and server.sockets:
-            self.port = int(server.sockets[0].getsockname()[1])
-        else:
-            self.port = self.config.http_port
-        self._start_device()
-        _LOG.info("device %s serving %s, meter %s", self.device.identity.device_id, self.url,
-                  self.config.meter)
+        if self.web is not None:
+            self._runner = web.AppRunner(self.web, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
+            await site.start()
+            server = site._server  # aiohttp keeps the listening sockets here
+            if isinstance(server, asyncio.Server) and server.sockets:
+                self.port = int(server.sockets[0].getsockname()[1])
+            else:
+                self.port = self.config.http_port
+        await self._start_device()
+        self.log.info("serving %s, meter %s", self.url, self.config.meter)
 
-    def _start_device(self) -> None:
+    async def _start_device(self) -> None:
         """The device's own tasks (meter link, services): at start and after a reboot."""
-        supervisor = LinkSupervisor(self.device, self._line)
-        self._tasks.append(asyncio.get_running_loop().create_task(supervisor.run(),
-                                                                  name="meter link"))
-
-    def _line(self) -> Line:
-        # A virtual meter keeps its registers across reconnections; a port is reopened.
-        if isinstance(self._meter_line, VirtualLine):
-            return self._meter_line
-        return make_line(self.config.meter, self.clock, self.config.seed, self.zone)
+        supervisor = LinkSupervisor(self.device, self._make_line, self._backoff)
+        self._link_task = asyncio.get_running_loop().create_task(
+            supervisor.run(), name=f"meter link {self.device.identity.device_id}")
+        await self.services.start()
 
     async def stop(self) -> None:
         if self._reboot_task is not None:
@@ -137,26 +188,26 @@ class EmulatorApp:
             self._runner = None
 
     async def _stop_device(self) -> None:
-        for task in self._tasks:
+        await self.services.stop()
+        task, self._link_task = self._link_task, None
+        if task is not None:
             task.cancel()
-        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks.clear()
 
     # --- reboot (POST /api/v1/reboot, /api/v1/restore, /load) ---------------------------
 
     def _on_reboot_request(self) -> None:
         if self._reboot_task is None or self._reboot_task.done():
-            self._reboot_task = asyncio.get_running_loop().create_task(self._reboot(),
-                                                                       name="reboot")
+            self._reboot_task = asyncio.get_running_loop().create_task(
+                self._reboot(), name=f"reboot {self.device.identity.device_id}")
 
     async def _reboot(self) -> None:
-        """The device reboots, the process stays: its tasks stop, the core restarts (new
-        boot, counters from zero, a verified firmware now running), the tasks start again.
-        The HTTP server keeps listening throughout."""
+        """The device reboots, the process stays: its tasks and services stop, the core
+        restarts (new boot, counters from zero, a verified firmware now running), the tasks
+        and services start again. The HTTP server keeps listening throughout."""
         await self._stop_device()
         try:
             self.device.restart()
         finally:
-            self._start_device()
+            await self._start_device()

@@ -44,3 +44,6 @@ class AppConfig:
     license: License = License.PLUS
     control_api: bool = True  # /emulator/v1/...
     ethernet: bool = False  # an Ethernet cable plugged in (the link is up when enabled)
+    #: A virtual meter comes installed (its keys entered at first start); off, the
+    #: meter settings stay at factory values (to show KEY REQUIRED, for example).
+    provision: bool = True

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from emulator.app import build_device as build_core
+from emulator.config import AppConfig, License
 from emulator.device.core import Device
 from emulator.device.firmware import FirmwareSlot
-from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity
 from emulator.device.network import first_start_settings
 from emulator.device.settings import device_schemas
@@ -75,10 +76,13 @@ def device_settings(data_dir: Path, device_id: str = DEVICE_ID) -> DeviceSetting
 def build_device(data_dir: Path, clock: Any, device_id: str = DEVICE_ID, *,
                  license_type: str = "PLUS", ethernet_cable: bool = False,
                  firmware: FirmwareSlot | None = None) -> Device:
+    """A device core as the composition root builds it, with a pinned identity (created a
+    month before the Ensor example) and, unless given, an in-memory firmware slot."""
     identity = DeviceIdentity(device_id, created=ENSOR_MOMENT - 86400 * 30)
-    hardware = HardwareState.for_device(device_id, ethernet_cable=ethernet_cable)
-    return Device(identity, clock, ZURICH, device_settings(data_dir, device_id), hardware,
-                  license_type=license_type, firmware=firmware)
+    config = AppConfig(data_dir=data_dir, device_id=device_id, timezone=ZURICH.key,
+                       license=License(license_type.lower()), ethernet=ethernet_cable)
+    return build_core(config, clock, identity=identity,
+                      firmware=firmware or FirmwareSlot(None, identity.firmware, identity.model))
 
 
 def ensor_readings(count: int, seed: int = 1, start: float = ENSOR_MOMENT,

@@ -103,14 +103,13 @@ class Authenticator:
 
     def password(self) -> str | None:
         """The password to check, or None while protection is off."""
-        system = self.device.settings.get("settings")["system"]
-        password = system.get("password", "")
-        if system.get("protection") and isinstance(password, str) and password:
-            return password
+        system = self.device.settings.system
+        if system.protection and system.password:
+            return system.password
         return None
 
     def realm(self) -> str:
-        return realm_for(str(self.device.settings.get("settings")["system"]["host_name"]))
+        return realm_for(self.device.settings.system.host_name)
 
     # --- checking --------------------------------------------------------------------------
 

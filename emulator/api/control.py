@@ -13,19 +13,20 @@ from emulator.device.errors import SettingsError
 
 async def get_meter(request: web.Request) -> web.Response:
     device = request.app[DEVICE]
-    control = device.meter_control
+    control = device.ports.meter_control
     return json_response({"link": device.diagnostics(),
                           "virtual_meter": control.state() if control else None})
 
 
 async def post_meter(request: web.Request) -> web.Response:
     device = request.app[DEVICE]
-    if device.meter_control is None:
+    control = device.ports.meter_control
+    if control is None:
         return error_response(404, "the meter is not a virtual one: nothing to steer")
     body = await json_body(request)
     if not isinstance(body, dict):
         raise SettingsError("body: expected a JSON object")
-    return json_response(device.meter_control.apply(body))
+    return json_response(control.apply(body))
 
 
 async def get_clock(request: web.Request) -> web.Response:

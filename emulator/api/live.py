@@ -13,8 +13,9 @@ from typing import Final
 from aiohttp import web
 
 from emulator.api.common import DEVICE, dumps
+from emulator.device.faces.live import live_event
 from emulator.device.hub import Subscription, SubscriptionEnded
-from emulator.device.report import Report, live_event
+from emulator.device.values import Report
 
 _LOG = logging.getLogger(__name__)
 

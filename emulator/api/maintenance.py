@@ -55,7 +55,7 @@ async def post_reboot(request: web.Request) -> web.StreamResponse:
 async def post_restore(request: web.Request) -> web.StreamResponse:
     device = request.app[DEVICE]
     try:
-        device.factory_reset()
+        await device.factory_reset()
     except OSError as exc:
         _LOG.error("factory reset failed: %s", exc)
         return error_response(500)
@@ -95,17 +95,18 @@ async def post_load(request: web.Request) -> web.StreamResponse:
     if part is None:
         return text_response(400, "No field 'file' in the upload")
     try:
-        slot.begin()
+        # The slot writes to disk (and fsyncs at the end): in a thread, off the event loop.
+        await asyncio.to_thread(slot.begin)
         try:
             while chunk := await part.read_chunk(CHUNK):
-                slot.feed(chunk)
+                await asyncio.to_thread(slot.feed, chunk)
         except ValueError as exc:
             slot.abort("malformed multipart body")
             return text_response(400, f"Malformed multipart body: {exc}")
         except (asyncio.CancelledError, OSError) as exc:
             slot.abort(f"upload interrupted ({exc.__class__.__name__})")
             raise
-        version = slot.finish()
+        version = await asyncio.to_thread(slot.finish)
     except InvalidImage as exc:
         return text_response(400, f"Invalid firmware: {exc}")
     except ImageTooLarge as exc:

@@ -10,6 +10,7 @@ from aiohttp import web
 from emulator.api.common import DEVICE, json_response, no_content
 from emulator.api.settings import add_settings_endpoint
 from emulator.device.network import AccessPoint
+from emulator.device.settings import sections
 
 _LOG = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ async def post_wps(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    add_settings_endpoint(app, "/api/v1/wifi/sta/settings", "wifi", delete=True)
+    add_settings_endpoint(app, "/api/v1/wifi/sta/settings", sections.WIFI, delete=True)
     app.router.add_get("/api/v1/wifi/scan", get_scan)
     app.router.add_post("/api/v1/wifi/wps", post_wps)
-    add_settings_endpoint(app, "/api/v1/eth/settings", "eth")
+    add_settings_endpoint(app, "/api/v1/eth/settings", sections.ETH)

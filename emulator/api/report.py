@@ -13,13 +13,13 @@ from aiohttp import web
 
 from emulator.api.common import DEVICE, dumps, json_bytes_response, json_response
 from emulator.device.core import Device
-from emulator.device.objects import report_objects
-from emulator.device.report import (
+from emulator.device.faces.report_json import (
     empty_report_object,
     meter_object,
     report_object,
     system_object,
 )
+from emulator.device.objects import report_objects
 
 
 @dataclass
@@ -42,7 +42,7 @@ def report_body(device: Device, cache: _Cache) -> bytes:
     if latest is None or not cache.fresh(key):
         if latest is None:
             report = empty_report_object(device.clock.time(), device.zone,
-                                         device.settings.get("meter")["conv_factor"])
+                                         device.settings.meter.conv_factor)
         else:
             report = report_object(latest, device.zone)
         meter = meter_object(link.status.value, link.interface, link.reading)

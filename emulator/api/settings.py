@@ -13,15 +13,23 @@ from aiohttp import web
 from emulator.api.body import BodyError, read_json
 from emulator.api.common import DEVICE, error_response, json_response, no_content
 from emulator.device.errors import SettingsError
+from emulator.device.settings import sections
+from emulator.device.settings.fields import ListSchema
 
 _LOG = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _answer(request: web.Request, section: str, public: dict[str, object]) -> web.Response:
+    """A section as its endpoint shows it: the object, or the list of a list section."""
+    schema = request.app[DEVICE].settings.schemas[section]
+    return json_response(schema.answer(public) if isinstance(schema, ListSchema) else public)
+
+
 def _reader(section: str) -> Handler:
     async def get(request: web.Request) -> web.StreamResponse:
-        return json_response(request.app[DEVICE].settings.public(section))
+        return _answer(request, section, request.app[DEVICE].settings.public(section))
     return get
 
 
@@ -30,8 +38,8 @@ def _writer(section: str, method: str) -> Handler:
         settings = request.app[DEVICE].settings
         try:
             body = await read_json(request)
-            public = settings.post(section, body) if method == "POST" else \
-                settings.put(section, body)
+            public = await (settings.apost(section, body) if method == "POST"
+                            else settings.aput(section, body))
         except (BodyError, SettingsError) as exc:
             _LOG.info("%s %s refused: %s", method, request.path, exc)
             return error_response(400, str(exc))
@@ -39,14 +47,14 @@ def _writer(section: str, method: str) -> Handler:
             _LOG.error("cannot store the %s settings: %s", section, exc)
             return error_response(500)
         _LOG.info("%s %s: settings stored", method, request.path)
-        return json_response(public)
+        return _answer(request, section, public)
     return write
 
 
 def _deleter(section: str) -> Handler:
     async def delete(request: web.Request) -> web.StreamResponse:
         try:
-            request.app[DEVICE].settings.reset(section)
+            await request.app[DEVICE].settings.areset(section)
         except OSError as exc:
             _LOG.error("cannot store the %s settings: %s", section, exc)
             return error_response(500)
@@ -56,14 +64,16 @@ def _deleter(section: str) -> Handler:
 
 
 def add_settings_endpoint(app: web.Application, path: str, section: str, *,
-                          delete: bool = False) -> None:
-    """GET, POST and PUT (and DELETE when documented) of one settings section at `path`."""
+                          put: bool = True, delete: bool = False) -> None:
+    """GET and POST (and PUT, and DELETE where documented) of one settings section at
+    `path`: the one code path of every settings endpoint."""
     app.router.add_get(path, _reader(section))
     app.router.add_post(path, _writer(section, "POST"))
-    app.router.add_put(path, _writer(section, "PUT"))
+    if put:
+        app.router.add_put(path, _writer(section, "PUT"))
     if delete:
         app.router.add_delete(path, _deleter(section))
 
 
 def setup(app: web.Application) -> None:
-    add_settings_endpoint(app, "/api/v1/settings", "settings")
+    add_settings_endpoint(app, "/api/v1/settings", sections.SYSTEM)

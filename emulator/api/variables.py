@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.api.common import DEVICE, json_response
-from emulator.device.report import variables
+from emulator.device.faces.variables import variables
 from emulator.device.system_info import system_variables
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from emulator.device.clock import Clock
@@ -20,9 +20,18 @@ from emulator.device.hardware import HardwareState
 from emulator.device.hub import Hub
 from emulator.device.identity import BootInfo, DeviceIdentity
 from emulator.device.network import Network
-from emulator.device.report import Report
+from emulator.device.ports import Ports
+from emulator.device.service_status import StatusBoard
 from emulator.device.settings.registry import DeviceSettings
-from emulator.device.status import DETECTOR_EVENTS, LinkEvent, MeterStatus, next_status
+from emulator.device.status import (
+    DETECTOR_EVENTS,
+    PROBLEM_EVENTS,
+    LinkEvent,
+    MeterStatus,
+    StatusMachine,
+)
+from emulator.device.values import Report
+from emulator.runtime.logs import device_log
 from meter_protocols.readings import (
     Event,
     FrameDecoded,
@@ -35,28 +44,8 @@ from meter_protocols.readings import (
 
 _LOG = logging.getLogger(__name__)
 
-#: A meter is silent when no frame came for this many of its report intervals.
-SILENCE_INTERVALS = 2.5
-#: ... but never sooner than this (seconds), and this long before any interval is known.
-SILENCE_MINIMUM = 2.0
-SILENCE_UNKNOWN_INTERVAL = 10.0
 #: Problems of one kind are logged at most once per this many seconds.
 PROBLEM_LOG_PERIOD = 60.0
-
-_STATUS_FOR_PROBLEM = {
-    ProblemKind.KEY_REQUIRED: LinkEvent.KEY_MISSING,
-    ProblemKind.DECRYPTION_FAILED: LinkEvent.KEY_WRONG,
-}
-
-
-class MeterControl(Protocol):
-    """Steering of a virtual meter (the control API); None for a real port."""
-
-    def state(self) -> dict[str, Any]: ...
-
-    def apply(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Raises SettingsError (and changes nothing) when a change is invalid."""
-        ...
 
 
 @dataclass
@@ -71,12 +60,11 @@ class MeterLink:
     interval: float | None = None
     frames: int = 0
     problems: Counter[ProblemKind] = field(default_factory=Counter)
+    failures: int = 0  # unexpected exceptions caught at the link session's boundary
     encrypted: bool = False
     authenticated: bool = False
     line: str = ""  # the port and its settings, in words
     message: str = ""  # what the link's search says, in words a user understands
-    #: Set by the link while a line is open: what the search has tried and seen.
-    diagnostics_source: Callable[[], dict[str, Any]] | None = None
 
 
 class Device:
@@ -90,18 +78,19 @@ class Device:
         self.settings = settings
         self.hardware = hardware
         self.license_type = license_type
+        self.log = device_log(__name__, identity.device_id)
         self.reports: Hub[Report] = Hub()
         self.boot = BootInfo.new(clock.time(), clock.monotonic())
         self.last_reboot = self.boot.wall
         self.meter = MeterLink()
+        self.status = StatusMachine(self.log, self.meter)
         self.latest: Report | None = None
         self._report_id = 0
         self._problem_logged: dict[ProblemKind, float] = {}
-        #: Services publish what /api/v1/system shows of them here (e.g. "mqtc").
-        self.service_status: dict[str, dict[str, Any]] = {}
-        self._status_listeners: list[Callable[[MeterStatus], None]] = []
-        #: Set by the composition root when the meter is virtual.
-        self.meter_control: MeterControl | None = None
+        #: What each service says about itself (/api/v1/system reads it).
+        self.services = StatusBoard()
+        #: Set by the composition root: the meter control, the services' ports.
+        self.ports = Ports()
         #: The simulated radios, kept in step with the wifi/eth/settings sections.
         self.network = Network(settings, hardware, clock)
         self.reboot_pending = False
@@ -115,8 +104,7 @@ class Device:
 
     def on_status(self, listener: Callable[[MeterStatus], None]) -> Callable[[], None]:
         """Call `listener(new_status)` at every meter status change; returns an unsubscriber."""
-        self._status_listeners.append(listener)
-        return lambda: self._status_listeners.remove(listener)
+        return self.status.subscribe(listener)
 
     # --- time -------------------------------------------------------------------------
 
@@ -127,7 +115,7 @@ class Device:
 
     def link_lost(self, reason: str) -> None:
         if self.meter.status is not MeterStatus.NOT_CONNECTED:
-            _LOG.warning("meter line lost: %s", reason)
+            self.log.warning("meter line lost: %s", reason)
         self._transition(LinkEvent.LINE_LOST)
         self.meter.interface = Interface.NONE
         self.meter.last_frame_mono = None
@@ -150,7 +138,7 @@ class Device:
         """The meter link in detail, for /emulator/v1/meter: status, line, what the search
         tried and saw, problems counted by kind."""
         link = self.meter
-        source = link.diagnostics_source
+        source = self.ports.link_diagnostics
         return {
             "status": link.status.value,
             "message": link.message,
@@ -158,6 +146,7 @@ class Device:
             "line": link.line,
             "frames": link.frames,
             "problems": {kind.value: count for kind, count in sorted(link.problems.items())},
+            "failures": link.failures,
             "detection": source() if source is not None else None,
         }
 
@@ -172,22 +161,6 @@ class Device:
         self._on_problem(event)
         return None
 
-    def silence_deadline(self) -> float | None:
-        """Monotonic clock time after which the meter counts as silent; None if not armed."""
-        last = self.meter.last_frame_mono
-        if last is None:
-            return None
-        interval = self.meter.interval or SILENCE_UNKNOWN_INTERVAL
-        return last + max(SILENCE_INTERVALS * interval, SILENCE_MINIMUM)
-
-    def check_silence(self) -> None:
-        deadline = self.silence_deadline()
-        if deadline is not None and self.clock.monotonic() >= deadline:
-            if self.meter.status is MeterStatus.OK:
-                _LOG.warning("meter silent for %.1f s: NO DATA",
-                             self.clock.monotonic() - (self.meter.last_frame_mono or 0))
-            self._transition(LinkEvent.SILENCE)
-
     # --- restart ------------------------------------------------------------------------
 
     def set_reboot_handler(self, handler: Callable[[], None] | None) -> None:
@@ -200,7 +173,7 @@ class Device:
         is pending are the same reboot."""
         if self.reboot_pending:
             return
-        _LOG.info("reboot requested: %s", reason)
+        self.log.info("reboot requested: %s", reason)
         if self._reboot_handler is None:
             self.restart()
             return
@@ -212,11 +185,11 @@ class Device:
         self._restart_listeners.append(listener)
         return lambda: self._restart_listeners.remove(listener)
 
-    def factory_reset(self) -> None:
+    async def factory_reset(self) -> None:
         """Every settings section back to factory values; the identity (device id, licence)
         and the installed firmware stay. The caller then asks for a reboot."""
-        _LOG.warning("factory reset")
-        self.settings.factory_reset()
+        self.log.warning("factory reset")
+        await self.settings.afactory_reset()
 
     def restart(self) -> None:
         """A reboot of the device: new boot id, counters from zero, the line found anew,
@@ -225,13 +198,14 @@ class Device:
         self.boot = BootInfo.new(self.clock.time(), self.clock.monotonic())
         self.last_reboot = self.boot.wall
         self.meter = MeterLink()
+        self.status.rebind(self.meter)
         self.latest = None
         self._report_id = 0
         self._problem_logged.clear()
         self.reports.end_all()
         self.network.restart()
         self.reboot_pending = False
-        _LOG.info("device restarted: boot %s, firmware %s", self.boot.boot_id,
+        self.log.info("device restarted: boot %s, firmware %s", self.boot.boot_id,
                   self.identity.firmware)
         for listener in list(self._restart_listeners):
             listener()
@@ -251,15 +225,15 @@ class Device:
         if interface is not None:
             link.interface = interface
         self._report_id += 1
-        meter_settings = self.settings.get("meter")
+        meter_settings = self.settings.meter
         report = Report(
             id=self._report_id,
             interval=interval,
             received_at=self.clock.time(),
             reading=reading,
             interface=link.interface,
-            conv_factor=meter_settings["conv_factor"],
-            time_offset=meter_settings["time_offset"],
+            conv_factor=meter_settings.conv_factor,
+            time_offset=meter_settings.time_offset,
         )
         self.latest = report
         self._transition(LinkEvent.FRAME)
@@ -268,23 +242,17 @@ class Device:
 
     def _on_problem(self, problem: Problem) -> None:
         self.meter.problems[problem.kind] += 1
-        status_event = _STATUS_FOR_PROBLEM.get(problem.kind)
+        status_event = PROBLEM_EVENTS.get(problem.kind)
         if status_event is not None:
             self._transition(status_event)
         now = self.clock.monotonic()
         last = self._problem_logged.get(problem.kind)
         if last is None or now - last >= PROBLEM_LOG_PERIOD:
             self._problem_logged[problem.kind] = now
-            _LOG.warning("meter input problem %s (%d so far): %s", problem.kind.value,
-                         self.meter.problems[problem.kind], problem.detail)
+            self.log.warning("meter input problem %s (%d so far): %s", problem.kind.value,
+                             self.meter.problems[problem.kind], problem.detail)
             if problem.data:
-                _LOG.debug("offending bytes: %s", problem.data.hex(" "))
+                self.log.debug("offending bytes: %s", problem.data.hex(" "))
 
     def _transition(self, event: LinkEvent) -> None:
-        old = self.meter.status
-        new = next_status(old, event)
-        if new is not old:
-            self.meter.status = new
-            _LOG.info("meter status %s -> %s (%s)", old.value, new.value, event.value)
-            for listener in list(self._status_listeners):
-                listener(new)
+        self.status.handle(event)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from emulator.device.clock import Clock
 from emulator.device.errors import SettingsError
 from emulator.device.hardware import EthernetState, HardwareState, WifiState
+from emulator.device.settings import sections
 from emulator.device.settings.fields import Json
 from emulator.device.settings.registry import DeviceSettings
 
@@ -107,7 +108,7 @@ def first_start_settings(device_id: str) -> dict[str, Json]:
     client sees a connected device. A factory reset or DELETE gives the manual's factory
     values (Wi-Fi client off)."""
     key = hashlib.sha256(f"wifi:{device_id}".encode()).hexdigest()[:20]
-    return {"wifi": {"enable": True, "name": WifiState().ssid, "password": key}}
+    return {sections.WIFI: {"enable": True, "name": WifiState().ssid, "password": key}}
 
 
 def _host(seed: int, salt: str) -> int:
@@ -172,11 +173,11 @@ class Network:
         self.home = hardware.wifi  # the network the simulated device lives in
         self.access_points = neighbourhood(hardware.seed, self.home)
         self._wps_until: float | None = None
-        for section in ("wifi", "eth", "settings"):
+        for section in (sections.WIFI, sections.ETH, sections.SYSTEM):
             if section in settings.schemas:
                 settings.subscribe(section, self._changed)
-        if "settings" in settings.schemas:
-            settings.add_guard("settings", self._power_save_guard)
+        if sections.SYSTEM in settings.schemas:
+            settings.add_guard(sections.SYSTEM, self._power_save_guard)
         self.refresh()
 
     def scan(self) -> tuple[AccessPoint, ...]:
@@ -184,15 +185,14 @@ class Network:
 
     def refresh(self) -> None:
         schemas = self.settings.schemas
-        if "wifi" in schemas:
-            state = wifi_state(self.settings.get("wifi"), self.home, self.access_points,
+        if sections.WIFI in schemas:
+            state = wifi_state(self.settings.get(sections.WIFI), self.home, self.access_points,
                                self.hardware.seed)
             self.hardware.wifi = replace(state, wps=self.wps_active())
-        if "eth" in schemas:
-            power_save = ("settings" in schemas
-                          and bool(self.settings.get("settings")["system"]["power_save"]))
+        if sections.ETH in schemas:
+            power_save = sections.SYSTEM in schemas and self.settings.system.power_save
             self.hardware.ethernet = ethernet_state(
-                self.settings.get("eth"), power_save=power_save,
+                self.settings.get(sections.ETH), power_save=power_save,
                 usb_powered=self.hardware.usb_powered, cable=self.hardware.ethernet_cable,
                 home=self.home, seed=self.hardware.seed)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from emulator.device import service_status
 from emulator.device.core import Device
-from emulator.device.report import SystemVariables, num, utc_z
+from emulator.device.faces.variables import SystemVariables
+from emulator.device.values import num, utc_z
 
 Json = dict[str, Any]
 
@@ -21,19 +23,18 @@ def system_info(device: Device) -> Json:
     date, time = _date_time(now, device)
     boot_date, boot_time = _date_time(device.last_reboot, device)
     plug = device.hardware.plug(device.meter.interface)
-    settings = device.settings.get("settings")
-    cloud = settings["services"]["cloud"]
-    services = device.service_status
+    cloud = device.settings.services.cloud
+    mqtt = device.services.get(service_status.MQTT)
     license_info: Json = {"type": device.license_type}
     if device.license_type != "FREE":
         license_info["activation_date"] = utc_z(device.identity.created or device.boot.wall)
     wifi_up = device.hardware.wifi.enabled and device.hardware.wifi.status == "OK"
     online = wifi_up or device.hardware.ethernet.up
     # myStrom is a licensed service: configured on FREE, but it stays stopped.
-    mystrom = cloud["mystrom"] and device.licensed
+    mystrom = cloud.mystrom and device.licensed
     return {
         "device": {
-            "name": settings["system"]["name"],
+            "name": device.settings.system.name,
             "id": device.identity.device_id,
             "model": device.identity.model,
             "firmware": device.identity.firmware,
@@ -48,27 +49,36 @@ def system_info(device: Device) -> Json:
             "license": license_info,
         },
         "clouds": {
-            "whatwatt": {"enabled": cloud["what_watt"], "connected": cloud["what_watt"] and online,
-                         "registered": cloud["what_watt"]},
-            "mystrom": {"enabled": cloud["mystrom"],
+            "whatwatt": {"enabled": cloud.what_watt, "connected": cloud.what_watt and online,
+                         "registered": cloud.what_watt},
+            "mystrom": {"enabled": cloud.mystrom,
                         "status": ("REGISTERED" if online else "DISCONNECTED")
                         if mystrom else "DISABLED"},
-            "solar_manager": {"enabled": cloud["solar_manager"],
-                              "connected": cloud["solar_manager"] and online},
-            "mqtc": services.get("mqtc", {"enabled": False, "connected": False}),
-            "stromkonto": {"enabled": cloud["stromkonto"],
-                           "connected": cloud["stromkonto"] and online},
+            "solar_manager": {"enabled": cloud.solar_manager,
+                              "connected": cloud.solar_manager and online},
+            # The MQTT client: enabled as its settings say, connected when it is.
+            "mqtc": {"enabled": bool(mqtt.facts.get("enabled", False)),
+                     "connected": mqtt.running},
+            "stromkonto": {"enabled": cloud.stromkonto,
+                           "connected": cloud.stromkonto and online},
         },
         "services": {"berry": {"execution_status": {"state": "IDLE"}}},
         "meter": meter_info(device),
         "wifi": wifi_info(device),
         "ethernet": ethernet_info(device),
-        "sd_card": {
-            "installed": device.hardware.sd_card.installed,
-            "type": device.hardware.sd_card.type,
-            "size": device.hardware.sd_card.size,
-            "speed": device.hardware.sd_card.speed,
-        },
+        "sd_card": sd_card_info(device),
+    }
+
+
+def sd_card_info(device: Device) -> Json:
+    """The card as the SD service sees it (its status facts), else as the hardware has it."""
+    card = device.hardware.sd_card
+    facts = device.services.get(service_status.SD_CARD).facts
+    return {
+        "installed": bool(facts.get("installed", card.installed)),
+        "type": str(facts.get("type", card.type)),
+        "size": facts.get("size", card.size),
+        "speed": facts.get("speed", card.speed),
     }
 
 
@@ -145,7 +155,7 @@ def system_variables(device: Device) -> SystemVariables:
         "dns": eth.dns,
     }
     return SystemVariables(
-        name=device.settings.get("settings")["system"]["name"],
+        name=device.settings.system.name,
         device_id=device.identity.device_id,
         firmware=device.identity.firmware,
         now=device.clock.time(),

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from emulator.device.settings.views import MeterSettings
+from emulator.meter.settings import dlms_keys, scaler_config
 from meter_protocols.detect import Family
 from meter_protocols.dlms.decoder import DlmsDecoder
-from meter_protocols.dlms.scalers import ScalerConfig, ScalersSet, parse_custom_scalers
-from meter_protocols.dlms.security import DlmsKeys
 from meter_protocols.dsmr.decoder import DsmrDecoder
 from meter_protocols.errors import ProtocolError
 from meter_protocols.kmp.poller import KmpPoller
@@ -25,24 +25,10 @@ class Security:
     authenticated: bool
 
 
-def dlms_keys(meter_settings: Mapping[str, Any]) -> DlmsKeys:
-    return DlmsKeys.from_hex(str(meter_settings.get("encryption_key", "")),
-                             str(meter_settings.get("authentication_key", "")))
-
-
-def scaler_config(meter_settings: Mapping[str, Any],
-                  custom: Sequence[Mapping[str, Any]]) -> ScalerConfig:
-    try:
-        entries = parse_custom_scalers(list(custom))
-    except ProtocolError:
-        entries = ()
-    return ScalerConfig(ScalersSet(str(meter_settings.get("scalers_set", "default"))), entries)
-
-
 class Reader:
     """A decoder or poller for one protocol family."""
 
-    def __init__(self, family: Family, meter_settings: Mapping[str, Any],
+    def __init__(self, family: Family, meter_settings: MeterSettings,
                  custom_scalers: Sequence[Mapping[str, Any]], zone: ZoneInfo,
                  now: float) -> None:
         self.family = family
@@ -87,7 +73,7 @@ class Reader:
         state = self._dlms.security
         return Security(state.encrypted, state.authenticated)
 
-    def configure(self, meter_settings: Mapping[str, Any],
+    def configure(self, meter_settings: MeterSettings,
                   custom_scalers: Sequence[Mapping[str, Any]]) -> None:
         """New keys or scalers take effect on the next frame."""
         if self._dlms is not None:

@@ -16,8 +16,12 @@ from dataclasses import replace
 from typing import Any
 
 from emulator.device.core import Device
+from emulator.device.settings import sections
 from emulator.meter.line import Chunk, Line, LineError
 from emulator.meter.readers import Reader
+from emulator.meter.settings import detect_config, fixed_settings
+from emulator.runtime.backoff import Backoff
+from emulator.runtime.logs import QuietLog, device_log
 from meter_protocols.detect import (
     Action,
     Apply,
@@ -32,43 +36,25 @@ from meter_protocols.errors import ProtocolError
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Event, Interface
 
-_LOG = logging.getLogger(__name__)
-
 LineFactory = Callable[[], Line]
-
-#: The settings section of /api/v1/meter/scalers/custom.
-SCALERS_SECTION = "meter_scalers"
 
 _CONNECTORS = {Interface.P1: IfType.P1, Interface.MBUS: IfType.MBUS, Interface.TTL: IfType.TTL}
 
-
-def fixed_settings(meter_settings: dict[str, Any]) -> LineSettings:
-    """The line settings /api/v1/meter/settings asks for when auto_baudrate is off."""
-    return DetectConfig.from_settings(meter_settings).fixed_line()
-
-
-class Backoff:
-    """Waits between reconnection attempts: doubling from `first` up to `limit`."""
-
-    def __init__(self, first: float = 0.5, limit: float = 10.0) -> None:
-        self.first, self.limit = first, limit
-        self._next = first
-
-    def next(self) -> float:
-        delay, self._next = self._next, min(self._next * 2, self.limit)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.first
+#: Bytes of an offending chunk shown in the DEBUG line of an unexpected failure.
+DUMP_BYTES = 256
 
 
 class LinkSession:
     """Everything about one opened line: the detector, the current candidate and reader."""
 
-    def __init__(self, device: Device, line: Line) -> None:
+    def __init__(self, device: Device, line: Line, quiet: QuietLog | None = None) -> None:
         self.device = device
         self.line = line
         self.clock = device.clock
+        self.log = device_log(__name__, device.identity.device_id)
+        self.quiet = quiet or QuietLog(self.log, level=logging.ERROR)
+        #: Unexpected failures caught at the session's boundary (a bug, never bad input).
+        self.failures = 0
         self.detector = LinkDetector(self._config())
         self.candidate: Candidate | None = None
         self.reader: Reader | None = None
@@ -78,9 +64,9 @@ class LinkSession:
 
     def _config(self) -> DetectConfig:
         try:
-            config = DetectConfig.from_settings(self.device.settings.get("meter"))
+            config = detect_config(self.device.settings.meter)
         except ProtocolError as exc:  # stored settings validated on write; be safe anyway
-            _LOG.error("meter settings unusable (%s); using factory settings", exc)
+            self.log.error("meter settings unusable (%s); using factory settings", exc)
             config = DetectConfig()
         # The device knows which of its connectors a meter is on (it measures their supply
         # voltages); a line that knows its connector narrows an automatic interface type.
@@ -102,19 +88,18 @@ class LinkSession:
         now = self.clock.monotonic()
         self._actions += self.detector.reconfigure(self._config(), now)
         if self.reader is not None:
-            self.reader.configure(self.device.settings.get("meter"), self._custom_scalers())
+            self.reader.configure(self.device.settings.meter, self._custom_scalers())
         self._wake.set()
 
     def _custom_scalers(self) -> list[dict[str, Any]]:
-        section = self.device.settings.get(SCALERS_SECTION)
-        return list(section.get("scalers", []))
+        return self.device.settings.custom_scalers
 
     # --- the loop -----------------------------------------------------------------------
 
     async def run(self) -> None:
         device = self.device
         device.link_searching(self.line.name)
-        device.meter.diagnostics_source = self.diagnostics
+        device.ports.link_diagnostics = self.diagnostics
         await self._handle(self.detector.start(self.clock.monotonic()))
         read_task: asyncio.Task[Chunk] | None = None
         wake_task: asyncio.Task[bool] | None = None
@@ -127,27 +112,52 @@ class LinkSession:
                 done, _ = await asyncio.wait({read_task, wake_task}, timeout=self._timeout(),
                                              return_when=asyncio.FIRST_COMPLETED)
                 now = self.clock.monotonic()
-                actions: list[Action] = []
+                chunk: Chunk | None = None
                 if wake_task in done:
                     self._wake.clear()
                     wake_task = None
                 if read_task in done:
                     chunk = read_task.result()  # a LineError ends the session
                     read_task = None
-                    actions += self._received(chunk, now)
-                actions += await self._poll(now)
-                actions += self.detector.tick(now)
-                actions += self._actions
-                self._actions = []
-                await self._handle(actions)
+                try:
+                    await self._step(chunk, now)
+                except (LineError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the session's boundary
+                    self._failed(exc, chunk)
         finally:
             for task in (read_task, wake_task):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, LineError):
                         await task
-            if device.meter.diagnostics_source == self.diagnostics:
-                device.meter.diagnostics_source = None
+            if device.ports.link_diagnostics == self.diagnostics:
+                device.ports.link_diagnostics = None
+
+    async def _step(self, chunk: Chunk | None, now: float) -> None:
+        actions: list[Action] = []
+        if chunk is not None:
+            actions += self._received(chunk, now)
+        actions += await self._poll(now)
+        actions += self.detector.tick(now)
+        actions += self._actions
+        self._actions = []
+        await self._handle(actions)
+
+    def _failed(self, exc: Exception, chunk: Chunk | None) -> None:
+        """An unexpected exception while handling the line (a bug: decoders never raise on
+        input). Counted, logged once per kind, the reader's buffer dropped; the session
+        goes on with the next bytes."""
+        self.failures += 1
+        self.device.meter.failures += 1
+        kind = f"{type(exc).__name__} in the meter link"
+        if self.quiet.problem(kind, "unexpected %s while reading the meter (%s); the buffer "
+                              "was dropped and reading goes on", type(exc).__name__, exc):
+            self.log.debug("meter link failure", exc_info=exc)
+        if chunk is not None:
+            self.log.debug("bytes being handled: %s", chunk.data[:DUMP_BYTES].hex(" "))
+        if self.candidate is not None:
+            self._new_reader(self.candidate, self.clock.monotonic())
 
     def _timeout(self) -> float | None:
         deadlines = [d for d in (self.detector.deadline,
@@ -187,10 +197,10 @@ class LinkSession:
         while actions:
             action = actions.pop(0)
             if isinstance(action, StatusChange):
-                _LOG.info("meter: %s (%s)", action.message, action.status.value)
+                self.log.info("meter: %s (%s)", action.message, action.status.value)
                 self.device.link_status(action.status, action.message)
             elif isinstance(action, Redetect):
-                _LOG.warning("meter line changed, searching again: %s", action.reason)
+                self.log.warning("meter line changed, searching again: %s", action.reason)
             elif isinstance(action, Apply):
                 actions += await self._apply(action)
 
@@ -199,14 +209,18 @@ class LinkSession:
         now = self.clock.monotonic()
         if action.line_changed and self.line.reconfigurable:
             await self.line.reconfigure(candidate.line)
-        self.candidate = candidate
-        self.reader = Reader(candidate.family, self.device.settings.get("meter"),
-                             self._custom_scalers(), self.device.zone, now)
+        reader = self._new_reader(candidate, now)
         self.device.meter.line = f"{self.line.name} {candidate}"
-        _LOG.debug("trying %s (%s)", candidate, candidate.reason)
+        self.log.debug("trying %s (%s)", candidate, candidate.reason)
         if action.replay:
-            return self._events(self.reader.feed(action.replay, now), now)
+            return self._events(reader.feed(action.replay, now), now)
         return []
+
+    def _new_reader(self, candidate: Candidate, now: float) -> Reader:
+        self.candidate = candidate
+        self.reader = Reader(candidate.family, self.device.settings.meter,
+                             self._custom_scalers(), self.device.zone, now)
+        return self.reader
 
     def diagnostics(self) -> dict[str, Any]:
         out = self.detector.diagnostics(self.clock.monotonic()).to_json()
@@ -221,57 +235,49 @@ class LinkSupervisor:
         self.make_line = make_line
         self.backoff = backoff or Backoff()
         self.session: LinkSession | None = None
+        self.log = device_log(__name__, device.identity.device_id)
+        #: Why the line cannot be opened, said once per cause; repeats are counted.
+        self.quiet = QuietLog(self.log)
 
     def _initial_settings(self) -> LineSettings:
-        meter = self.device.settings.get("meter")
-        return LineSettings() if meter["auto_baudrate"] else fixed_settings(meter)
+        meter = self.device.settings.meter
+        return LineSettings() if meter.auto_baudrate else fixed_settings(meter)
 
     async def run(self) -> None:
         """Keep the line up until cancelled."""
         clock = self.device.clock
-        watchdog = asyncio.get_running_loop().create_task(self._watch_silence(),
-                                                          name="meter silence watchdog")
-        try:
-            while True:
-                line = self.make_line()
-                try:
-                    await line.open(self._initial_settings())
-                except LineError as exc:
-                    self.device.link_lost(str(exc))
-                    await clock.sleep(self.backoff.next())
-                    continue
-                session = LinkSession(self.device, line)
-                self.session = session
-                unsubscribe = [self.device.settings.subscribe(name, session.settings_changed)
-                               for name in ("meter", SCALERS_SECTION)]
-                frames = self.device.meter.frames
-                try:
-                    await session.run()
-                except LineError as exc:
-                    self.device.link_lost(str(exc))
-                finally:
-                    for remove in unsubscribe:
-                        remove()
-                    self.session = None
-                    await line.close()
-                if self.device.meter.frames > frames:
-                    self.backoff.reset()  # the line worked: a later loss retries quickly
-                await clock.sleep(self.backoff.next())
-        finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
-
-    async def _watch_silence(self) -> None:
-        device = self.device
-        clock = device.clock
-        judged: float | None = None  # the deadline already acted on
         while True:
-            deadline = device.silence_deadline()
-            if deadline is None or deadline == judged:
-                await clock.sleep(0.5)
+            line = self.make_line()
+            try:
+                await line.open(self._initial_settings())
+            except LineError as exc:
+                self._unavailable(line, exc)
+                await clock.sleep(self.backoff.next())
                 continue
-            await clock.sleep(max(0.0, deadline - clock.monotonic()) + 0.01)
-            if device.silence_deadline() == deadline:  # no frame came meanwhile
-                device.check_silence()
-                judged = deadline
+            for kind in self.quiet.active():
+                self.quiet.resolved(kind, "meter line %s opened", line.name)
+            session = LinkSession(self.device, line, self.quiet)
+            self.session = session
+            unsubscribe = [self.device.settings.subscribe(name, session.settings_changed)
+                           for name in (sections.METER, sections.SCALERS)]
+            frames = self.device.meter.frames
+            try:
+                await session.run()
+            except LineError as exc:
+                self.device.link_lost(str(exc))
+            finally:
+                for remove in unsubscribe:
+                    remove()
+                self.session = None
+                await line.close()
+            if self.device.meter.frames > frames:
+                self.backoff.reset()  # the line worked: a later loss retries quickly
+            await clock.sleep(self.backoff.next())
+
+    def _unavailable(self, line: Line, exc: LineError) -> None:
+        """The line cannot be opened: say why (once per cause), in the diagnostics too."""
+        reason = str(exc) or type(exc).__name__
+        self.device.link_lost(reason)
+        self.device.meter.message = f"cannot open {line.name}: {reason}"
+        self.quiet.problem(f"open:{type(exc).__name__}:{reason}", "cannot open the meter "
+                           "line %s: %s (retrying)", line.name, reason)

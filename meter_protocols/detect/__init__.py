@@ -9,7 +9,6 @@ from meter_protocols.detect.outcome import (
     Apply,
     Counters,
     Diagnostics,
-    MeterStatus,
     Phase,
     Redetect,
     StatusChange,
@@ -24,6 +23,7 @@ from meter_protocols.detect.plan import (
     candidates,
 )
 from meter_protocols.detect.sniff import Family, Sniff, sniff
+from meter_protocols.status import MeterStatus
 
 __all__ = [
     "TRANSITIONS",

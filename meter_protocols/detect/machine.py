@@ -56,7 +56,6 @@ from meter_protocols.detect.outcome import (
     Apply,
     Counters,
     Diagnostics,
-    MeterStatus,
     Phase,
     Redetect,
     StatusChange,
@@ -84,6 +83,7 @@ from meter_protocols.detect.window import Lock, Window
 from meter_protocols.errors import ProtocolError
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Event, FrameDecoded, Problem, ProblemKind
+from meter_protocols.status import MeterStatus
 from meter_protocols.uart import ErrorFlag, LineProbe
 
 

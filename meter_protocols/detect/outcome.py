@@ -7,18 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from meter_protocols.detect.plan import Candidate
-
-
-class MeterStatus(StrEnum):
-    """meter.status as /api/v1/system and the variables show it."""
-
-    NOT_CONNECTED = "NOT CONNECTED"
-    NO_DATA = "NO DATA"
-    RECOGNITION = "RECOGNITION"
-    OK = "OK"
-    ENCRYPTION_KEY = "ENCRYPTION KEY"
-    KEY_REQUIRED = "KEY REQUIRED"
-    NOT_RECOGNIZED = "NOT RECOGNIZED"
+from meter_protocols.status import MeterStatus  # the vocabulary, re-exported
 
 
 class Phase(StrEnum):

@@ -49,13 +49,11 @@ Timing (seconds), decided here and nowhere else:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 from meter_protocols.detect.sniff import Family
-from meter_protocols.errors import ProtocolError
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.readings import Interface
 
@@ -173,23 +171,6 @@ class DetectConfig:
     parity: Parity = Parity.NONE
     stop_bits: float = 1.0
     rx_invert: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> DetectConfig:
-        """From the meter-settings JSON object (missing keys take their defaults)."""
-        try:
-            return cls(
-                auto_baudrate=bool(settings.get("auto_baudrate", True)),
-                if_type=IfType(settings.get("if_type", "auto")),
-                protocol=ProtocolChoice(settings.get("protocol", "auto")),
-                if_mode=IfMode(settings.get("if_mode", "auto")),
-                baudrate=int(settings.get("baudrate", 115200)),
-                parity=Parity(settings.get("parity", "none")),
-                stop_bits=float(settings.get("stop_bits", "1")),
-                rx_invert=bool(settings.get("rx_invert", False)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ProtocolError(f"meter settings do not describe a line: {exc}") from exc
 
     def families(self) -> list[Family]:
         allowed = _BY_PROTOCOL[self.protocol] & _BY_IF_TYPE[self.if_type]

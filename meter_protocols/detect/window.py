@@ -11,6 +11,7 @@ from typing import Final
 from meter_protocols.detect.evidence import Evidence, analyse
 from meter_protocols.detect.outcome import TryRecord
 from meter_protocols.detect.plan import BURST_GAP, SLOWEST_INTERVAL, Candidate
+from meter_protocols.status import silence_limit
 from meter_protocols.uart import ErrorFlag
 
 #: Bytes kept per window for judging and for replay into a decoder of another family.
@@ -131,7 +132,6 @@ class Lock:
 
     def patience(self) -> float:
         """How long a locked line may go without bytes (NO DATA) or without frames (re-detect)."""
-        interval = self.interval() or SLOWEST_INTERVAL[self.candidate.family]
-        return max(3 * interval + 1.0, 5.0)
+        return silence_limit(self.interval() or SLOWEST_INTERVAL[self.candidate.family])
 
 

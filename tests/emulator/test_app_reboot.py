@@ -40,7 +40,7 @@ async def test_a_reboot_restarts_the_meter_link(emulator: EmulatorApp) -> None:
     while (await next_report(emulator.device)).id < 3:
         pass
     old_boot = emulator.device.boot.boot_id
-    old_link = list(emulator._tasks)
+    old_link = emulator._link_task
     reboot = restarted(emulator)
     async with aiohttp.ClientSession() as session:
         async with session.post(emulator.url + "/api/v1/reboot") as response:
@@ -51,8 +51,9 @@ async def test_a_reboot_restarts_the_meter_link(emulator: EmulatorApp) -> None:
             body = await response.json()
     assert new_boot != old_boot
     assert report.id == 1  # counted from zero again, by a new meter link
-    assert all(task.done() for task in old_link)
-    assert emulator._tasks and not any(task in old_link for task in emulator._tasks)
+    assert old_link is not None and old_link.done()
+    assert emulator._link_task is not None and emulator._link_task is not old_link
+    assert not emulator._link_task.done()
     assert body["system"]["boot_id"] == new_boot
 
 

@@ -231,18 +231,6 @@ def test_fixed_settings_give_one_line() -> None:
     assert {c.family for c in plan} == set(Family)
 
 
-def test_config_from_the_settings_json() -> None:
-    config = DetectConfig.from_settings({"auto_baudrate": False, "baudrate": 2400,
-                                         "parity": "even", "stop_bits": "1.5",
-                                         "if_type": "mbus", "protocol": "hdlc",
-                                         "if_mode": "push", "rx_invert": True})
-    assert config == DetectConfig(False, IfType.MBUS, ProtocolChoice.HDLC, IfMode.PUSH, 2400,
-                                  Parity.EVEN, 1.5, True)
-    assert DetectConfig.from_settings({}) == DetectConfig()
-    with pytest.raises(ProtocolError):
-        DetectConfig.from_settings({"if_type": "rs485"})
-
-
 # --- the state machine, event by event --------------------------------------------------------
 
 

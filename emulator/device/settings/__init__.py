@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from emulator.device.settings import sections
 from emulator.device.settings.fields import SectionSchema
 from emulator.device.settings.meter import METER_SETTINGS
 from emulator.device.settings.network import ETH_SETTINGS, WIFI_STA_SETTINGS
@@ -12,9 +13,9 @@ from emulator.device.settings.system import system_settings
 def device_schemas(device_id: str) -> dict[str, SectionSchema]:
     """Every settings section of the device, by its store name."""
     return {
-        "settings": system_settings(device_id),
-        "meter": METER_SETTINGS,
-        "meter_scalers": CUSTOM_SCALERS,
-        "wifi": WIFI_STA_SETTINGS,
-        "eth": ETH_SETTINGS,
+        sections.SYSTEM: system_settings(device_id),
+        sections.METER: METER_SETTINGS,
+        sections.SCALERS: CUSTOM_SCALERS,
+        sections.WIFI: WIFI_STA_SETTINGS,
+        sections.ETH: ETH_SETTINGS,
     }

@@ -290,3 +290,44 @@ def _complete(fields: Mapping[str, Field], stored: Json) -> Json:
         except SettingsError:
             out[name] = spec.default  # a value an older release allowed: back to factory
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ListSchema:
+    """A section whose request and answer bodies are a JSON array (custom scalers, and the
+    list-valued endpoints to come). It is stored as `{key: [...]}` in the same atomic store
+    as every object section. POST replaces the list; there is no merge (PUT replaces too).
+
+    `parse` validates and normalises the whole list (raising SettingsError with the reason);
+    a stored list that no longer parses (a hand edit, an older release) reads as empty."""
+
+    key: str
+    parse: Callable[[list[Any]], list[Any]]
+    max_items: int | None = None
+
+    def defaults(self) -> Json:
+        return {self.key: []}
+
+    def replace(self, body: Any) -> Json:
+        if not isinstance(body, list):
+            raise SettingsError("body: expected a JSON array")
+        if self.max_items is not None and len(body) > self.max_items:
+            raise SettingsError(f"body: at most {self.max_items} entries")
+        return {self.key: self.parse(body)}
+
+    def merge(self, current: Json, body: Any) -> Json:
+        return self.replace(body)
+
+    def public(self, data: Json) -> Json:
+        return {self.key: list(data.get(self.key, []))}
+
+    def complete(self, stored: Json) -> Json:
+        items = stored.get(self.key, [])
+        try:
+            return self.replace(items)
+        except SettingsError:
+            return self.defaults()
+
+    def answer(self, public: Json) -> Any:
+        """What the endpoint sends: the list itself."""
+        return public[self.key]

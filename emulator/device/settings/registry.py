@@ -12,13 +12,22 @@ emulated device comes already set up, e.g. joined to its simulated home Wi-Fi). 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from emulator.device.settings import sections
 from emulator.device.settings.fields import Json, SectionSchema
 from emulator.device.settings.store import SettingsStore
+from emulator.device.settings.views import (
+    MeterSettings,
+    ServicesSettings,
+    SystemSettings,
+    services_view,
+    system_view,
+)
 
 _LOG = logging.getLogger(__name__)
 
@@ -34,6 +43,8 @@ class DeviceSettings:
         self._values: dict[str, Json] = {}
         self._listeners: dict[str, list[Listener]] = {name: [] for name in schemas}
         self._guards: dict[str, list[Guard]] = {name: [] for name in schemas}
+        self._views: dict[tuple[str, str], tuple[Json, Any]] = {}
+        self._write_lock: asyncio.Lock | None = None
         store.remove_stale_temporaries()
         for name, schema in self.schemas.items():
             stored = store.load(name)
@@ -47,6 +58,38 @@ class DeviceSettings:
     def get(self, section: str) -> Json:
         """The full current values (secrets included). Treat as read-only."""
         return self._values[section]
+
+    # --- typed views ------------------------------------------------------------------------
+
+    def _view(self, section: str, name: str, build: Callable[[Json], Any]) -> Any:
+        values = self._values[section]
+        cached = self._views.get((section, name))
+        if cached is not None and cached[0] is values:
+            return cached[1]
+        view = build(values)
+        self._views[(section, name)] = (values, view)
+        return view
+
+    @property
+    def meter(self) -> MeterSettings:
+        view: MeterSettings = self._view(sections.METER, "meter", MeterSettings.from_json)
+        return view
+
+    @property
+    def system(self) -> SystemSettings:
+        view: SystemSettings = self._view(sections.SYSTEM, "system", system_view)
+        return view
+
+    @property
+    def services(self) -> ServicesSettings:
+        view: ServicesSettings = self._view(sections.SYSTEM, "services", services_view)
+        return view
+
+    @property
+    def custom_scalers(self) -> list[dict[str, Any]]:
+        return list(self._values[sections.SCALERS].get("scalers", []))
+
+    # --- reading and writing ----------------------------------------------------------------
 
     def public(self, section: str) -> Json:
         return self.schemas[section].public(self._values[section])
@@ -71,6 +114,44 @@ class DeviceSettings:
             defaults = schema.defaults()
             self.store.save(name, defaults)
             self._set(name, defaults)
+
+    # The same writes from the event loop: validation and listeners run on the loop, the
+    # atomic file write (fsync) runs in a thread, one write at a time so that a PUT merges
+    # into what the previous write stored.
+
+    async def apost(self, section: str, body: Any) -> Json:
+        async with self._lock():
+            return await self._aapply(section, self.schemas[section].replace(body))
+
+    async def aput(self, section: str, body: Any) -> Json:
+        async with self._lock():
+            current = copy.deepcopy(self._values[section])
+            return await self._aapply(section, self.schemas[section].merge(current, body))
+
+    async def areset(self, section: str) -> Json:
+        async with self._lock():
+            defaults = self.schemas[section].defaults()
+            await asyncio.to_thread(self.store.save, section, defaults)
+            return self._set(section, defaults)
+
+    async def afactory_reset(self) -> None:
+        async with self._lock():
+            for name, schema in self.schemas.items():
+                defaults = schema.defaults()
+                await asyncio.to_thread(self.store.save, name, defaults)
+                self._set(name, defaults)
+
+    def _lock(self) -> asyncio.Lock:
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
+
+    async def _aapply(self, section: str, new: Json) -> Json:
+        old = self._values[section]
+        for guard in list(self._guards[section]):
+            guard(new, old)
+        await asyncio.to_thread(self.store.save, section, new)
+        return self._set(section, new)
 
     def subscribe(self, section: str, listener: Listener) -> Callable[[], None]:
         self._listeners[section].append(listener)

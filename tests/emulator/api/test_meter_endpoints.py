@@ -57,7 +57,7 @@ async def test_unparsable_json_is_400(client: TestClient, raw: bytes) -> None:  
     response = await client.put(SETTINGS, data=raw,
                                 headers={"Content-Type": "application/json"})
     assert response.status == 400
-    assert "invalid JSON" in await response.text()
+    assert "Invalid JSON" in await response.text()  # the one settings path's message
 
 
 CUSTOM = "/api/v1/meter/scalers/custom"

@@ -47,15 +47,13 @@ def test_every_report_reaches_the_hub(device: Device, clock: ManualClock) -> Non
     assert seen == [1, 2, 3, 4]
 
 
-def test_silence_turns_ok_into_no_data_after_the_meters_cadence(device: Device,
-                                                                 clock: ManualClock) -> None:
+def test_the_detectors_silence_turns_ok_into_no_data_and_a_frame_back(
+        device: Device, clock: ManualClock) -> None:
+    # The detector holds the one silence rule; the device takes NO DATA from it.
     feed_frames(device, clock, 3)
-    clock.advance(2.4)
-    device.check_silence()
-    assert device.meter.status is MeterStatus.OK
-    clock.advance(0.2)  # 2.6 s: more than 2.5 intervals of 1 s
-    device.check_silence()
+    device.link_status(MeterStatus.NO_DATA, "the meter has not sent anything for 5 s")
     assert device.meter.status is MeterStatus.NO_DATA
+    assert device.meter.message.startswith("the meter has not sent")
     feed_frames(device, clock, 1)
     assert device.meter.status is MeterStatus.OK
 
@@ -65,7 +63,7 @@ def test_line_lost_is_not_connected(device: Device, clock: ManualClock) -> None:
     device.link_lost("unplugged")
     assert device.meter.status is MeterStatus.NOT_CONNECTED
     assert device.meter.interface is Interface.NONE
-    assert device.silence_deadline() is None
+    assert device.meter.last_frame_mono is None
 
 
 def test_problems_are_counted_and_keys_change_the_status(device: Device) -> None:

@@ -83,11 +83,11 @@ def test_the_new_firmware_runs_after_the_restart(tmp_path: Path, clock: ManualCl
     assert again.identity.firmware == "1.11.0"
 
 
-def test_factory_reset_keeps_the_identity(tmp_path: Path, device: Device) -> None:
+async def test_factory_reset_keeps_the_identity(tmp_path: Path, device: Device) -> None:
     device.settings.put("settings", {"system": {"name": "Plant A", "protection": True,
                                                 "password": "secret12"}})
     device.settings.put("meter", {"conv_factor": 3})
-    device.factory_reset()
+    await device.factory_reset()
     assert device.settings.get("settings")["system"]["password"] == ""
     assert device.settings.get("meter")["conv_factor"] == 1
     assert device.identity.device_id == DEVICE_ID

@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from emulator.device.report import (
-    LIVE_FIELDS,
-    Report,
-    SystemVariables,
-    live_event,
-    local_z,
-    meter_object,
-    num,
-    report_object,
-    system_object,
-    variables,
-)
+from emulator.device.faces.live import LIVE_FIELDS, live_event
+from emulator.device.faces.report_json import meter_object, report_object, system_object
+from emulator.device.faces.variables import SystemVariables, variables
+from emulator.device.values import Report, local_z, num
 from meter_protocols.readings import Interface, MeterProtocol, MeterReading
 from tests.conftest import spec_file
 from tests.support import (

@@ -15,11 +15,16 @@ import pytest
 
 from emulator.device.clock import ScaledClock
 from emulator.device.core import Device
+from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.views import MeterSettings
 from emulator.meter.line import LineClosed, LineUnavailable
 from emulator.meter.serial_line import SerialLine
 from emulator.meter.serve import PtyMeterServer, TcpMeterServer
-from emulator.meter.supervisor import Backoff, LinkSupervisor, fixed_settings
+from emulator.meter.settings import detect_config, fixed_settings
+from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
+from emulator.runtime.backoff import Backoff
+from meter_protocols.detect import DetectConfig, IfMode, IfType, ProtocolChoice
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
@@ -214,9 +219,24 @@ def test_backoff_doubles_up_to_its_limit() -> None:
     assert backoff.next() == 0.5
 
 
+def meter_view(**changes: object) -> MeterSettings:
+    return MeterSettings.from_json(METER_SETTINGS.merge(METER_SETTINGS.defaults(), changes))
+
+
 def test_fixed_settings_from_the_meter_settings() -> None:
     base = {"baudrate": 9600, "parity": "even", "stop_bits": "1", "rx_invert": False,
             "if_type": "p1"}
-    assert str(fixed_settings(base)) == "9600 7E1"
-    assert str(fixed_settings({**base, "baudrate": 2400, "if_type": "mbus"})) == "2400 8E1"
-    assert str(fixed_settings({**base, "parity": "none", "stop_bits": "2"})) == "9600 8N2"
+    assert str(fixed_settings(meter_view(**base))) == "9600 7E1"
+    assert str(fixed_settings(meter_view(**{**base, "baudrate": 2400, "if_type": "mbus"}))) \
+        == "2400 8E1"
+    assert str(fixed_settings(meter_view(**{**base, "parity": "none", "stop_bits": "2"}))) \
+        == "9600 8N2"
+
+
+def test_the_detector_config_is_built_at_the_edge_from_the_typed_view() -> None:
+    config = detect_config(meter_view(auto_baudrate=False, baudrate=2400, parity="even",
+                                      stop_bits="1.5", if_type="mbus", protocol="hdlc",
+                                      if_mode="push", rx_invert=True))
+    assert config == DetectConfig(False, IfType.MBUS, ProtocolChoice.HDLC, IfMode.PUSH, 2400,
+                                  Parity.EVEN, 1.5, True)
+    assert detect_config(meter_view()) == DetectConfig()

@@ -10,22 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from emulator.app import provision_virtual_meter
+from emulator.app import EmulatorApp, provision_virtual_meter
+from emulator.config import AppConfig
 from emulator.device.clock import ScaledClock
 from emulator.device.core import Device
+from emulator.device.faces.report_json import meter_object, report_object, system_object
 from emulator.device.objects import current_scalers, report_objects
-from emulator.device.report import meter_object, report_object, system_object
-from emulator.meter.control import VirtualMeterControl
-from emulator.meter.replay_line import ReplayLine, parse_capture
-from emulator.meter.serial_line import SerialLine
+from emulator.meter.replay_line import parse_capture
 from emulator.meter.serve import PtyMeterServer
-from emulator.meter.supervisor import Backoff, LinkSupervisor
+from emulator.meter.source import MeterSource
 from emulator.meter.virtual_line import VirtualLine
+from emulator.runtime.backoff import Backoff
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Interface, MeterProtocol, ProblemKind
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import PROFILES, get_profile
-from tests.support import ENSOR_MOMENT, ZURICH, build_device, key_paths, wait_status
+from tests.support import ENSOR_MOMENT, ZURICH, key_paths, wait_status
 
 SPEED = 20.0
 PROTOCOLS = {"ensor-ers": (MeterProtocol.DSMR, Interface.P1),
@@ -40,20 +40,15 @@ PROTOCOLS = {"ensor-ers": (MeterProtocol.DSMR, Interface.P1),
 async def linked(tmp_path: Path, profile: str, *, install: bool = True,
                  speed: float = SPEED) -> AsyncIterator[tuple[Device, VirtualLine]]:
     clock = ScaledClock(speed, ENSOR_MOMENT)
-    device = build_device(tmp_path, clock)
-    meter = VirtualMeter(get_profile(profile), seed=1, start=clock.time(), zone=ZURICH)
-    line = VirtualLine(meter, clock, seed=1)
-    if install:
-        provision_virtual_meter(device.settings, line)
-    device.meter_control = VirtualMeterControl(line)
-    supervisor = LinkSupervisor(device, lambda: line, Backoff(0.1, 0.5))
-    task = asyncio.get_running_loop().create_task(supervisor.run())
+    config = AppConfig(data_dir=tmp_path, meter=MeterSource.parse(f"virtual:{profile}"),
+                       seed=1, provision=install)
+    app = EmulatorApp(config, clock, backoff=Backoff(0.1, 0.5), http=False)
+    assert isinstance(app.meter_line, VirtualLine)
+    await app.start()
     try:
-        yield device, line
+        yield app.device, app.meter_line
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await app.stop()
 
 
 async def reports(device: Device, count: int, timeout: float = 30.0) -> list[object]:
@@ -179,7 +174,7 @@ async def test_a_meter_that_changes_its_speed_is_found_again(tmp_path: Path) -> 
 
 async def test_pure_noise_is_not_recognized(tmp_path: Path) -> None:
     async with linked(tmp_path, "ensor-ers") as (device, _):
-        device.meter_control.apply({"silent": True, "noise_seconds": 3600})  # type: ignore[union-attr]
+        device.ports.meter_control.apply({"silent": True, "noise_seconds": 3600})  # type: ignore[union-attr]
         await wait_status(device, "NOT RECOGNIZED", timeout=60)
         detection = device.diagnostics()["detection"]
     assert "no supported protocol fits" in detection["message"]
@@ -205,20 +200,20 @@ async def test_kmp_meter_values_agree_with_the_meter(tmp_path: Path) -> None:
 @pytest.mark.parametrize("profile", ["lg-e570", "kamstrup-omnipower", "iskra-am550"])
 async def test_profiles_over_a_real_pty(tmp_path: Path, profile: str) -> None:
     clock = ScaledClock(SPEED, ENSOR_MOMENT)
-    device = build_device(tmp_path, clock)
     meter = VirtualMeter(get_profile(profile), seed=1, start=clock.time(), zone=ZURICH)
-    provision_virtual_meter(device.settings, VirtualLine(meter, clock))
     server = PtyMeterServer(meter, clock)
     path = await server.start()
-    supervisor = LinkSupervisor(device, lambda: SerialLine(path), Backoff(0.1, 0.5))
-    task = asyncio.get_running_loop().create_task(supervisor.run())
+    app = EmulatorApp(AppConfig(data_dir=tmp_path, meter=MeterSource.parse(path)), clock,
+                      backoff=Backoff(0.1, 0.5), http=False)
+    device = app.device
+    # The installer enters the meter's keys, as a virtual meter's come entered.
+    provision_virtual_meter(device, VirtualLine(meter, clock))
+    await app.start()
     try:
         await wait_status(device, "OK", timeout=60)
         (report,) = await reports(device, 1)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await app.stop()
         await server.stop()
     assert report.reading.protocol is PROTOCOLS[profile][0]  # type: ignore[attr-defined]
 
@@ -234,16 +229,15 @@ async def test_replay_of_a_hex_capture(tmp_path: Path) -> None:
     capture.write_text("# four telegrams of ensor-ers\n" + "\n".join(lines) + "\n")
     assert [round(t, 3) for t, _ in parse_capture(capture.read_bytes())] == [0, 1, 2, 3]
     clock = ScaledClock(SPEED, ENSOR_MOMENT)
-    device = build_device(tmp_path, clock)
-    supervisor = LinkSupervisor(device, lambda: ReplayLine(capture, clock), Backoff(0.1, 0.5))
-    sub = device.reports.subscribe(maxsize=8)
-    task = asyncio.get_running_loop().create_task(supervisor.run())
+    app = EmulatorApp(AppConfig(data_dir=tmp_path / "data",
+                                meter=MeterSource.parse(f"replay:{capture}")), clock,
+                      backoff=Backoff(0.1, 0.5), http=False)
+    sub = app.device.reports.subscribe(maxsize=8)
+    await app.start()
     try:
         got = [await asyncio.wait_for(sub.get(), 30) for _ in range(3)]
     finally:
         sub.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await app.stop()
     assert [r.reading.identity.meter_id for r in got] == ["20000741"] * 3
     assert got[-1].interval == pytest.approx(1.0, abs=0.3)

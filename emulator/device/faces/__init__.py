@@ -1,0 +1,1 @@
+"""The faces of a report: one module per wire format, each a table over device.values."""
