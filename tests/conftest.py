@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from blockbuster import BlockBuster, blockbuster_ctx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -72,3 +73,26 @@ async def _no_lingering_tasks() -> AsyncIterator[None]:
         await asyncio.gather(*lingering, return_exceptions=True)
         names = ", ".join(sorted(t.get_name() + ":" + repr(t.get_coro()) for t in lingering))
         pytest.fail(f"test left {len(lingering)} task(s) running: {names}")
+
+
+#: Where the device may touch the disk on the event loop: building a device reads its data
+#: dir once, before it serves (a fleet builds its devices the same way); parsing --meter
+#: looks at the path; the meter-only server makes (and removes) its pty link.
+START_UP = [("emulator/app.py", {"__init__", "build_device", "provision_virtual_meter"}),
+            ("emulator/device/settings/registry.py", {"__init__"}),
+            ("emulator/api/__init__.py", {"create_app"}),
+            ("emulator/meter/source.py", {"parse"}),
+            ("emulator/meter/serve.py", {"start", "stop"})]
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_calls() -> Iterator[BlockBuster]:
+    """Fail any test in which the emulator's own code makes a blocking call (file I/O,
+    time.sleep, a blocking socket) on a running event loop: such work belongs in a thread.
+    Only calls made from emulator/ and meter_protocols/ frames count; a test's own code
+    may block."""
+    with blockbuster_ctx(["emulator", "meter_protocols"]) as buster:
+        for function in buster.functions.values():
+            for filename, names in START_UP:
+                function.can_block_in(filename, names)
+        yield buster

@@ -87,7 +87,8 @@ class ReplayLine:
 
     async def open(self, settings: LineSettings) -> None:
         try:
-            capture = parse_capture(self.path.read_bytes())
+            # A capture may be large: read and parse it off the event loop.
+            capture = await asyncio.to_thread(lambda: parse_capture(self.path.read_bytes()))
         except OSError as exc:
             raise LineUnavailable(f"cannot read {self.path}: {exc}") from exc
         self._closed = False

@@ -84,9 +84,9 @@ def test_the_new_firmware_runs_after_the_restart(tmp_path: Path, clock: ManualCl
 
 
 async def test_factory_reset_keeps_the_identity(tmp_path: Path, device: Device) -> None:
-    device.settings.put("settings", {"system": {"name": "Plant A", "protection": True,
+    await device.settings.aput("settings", {"system": {"name": "Plant A", "protection": True,
                                                 "password": "secret12"}})
-    device.settings.put("meter", {"conv_factor": 3})
+    await device.settings.aput("meter", {"conv_factor": 3})
     await device.factory_reset()
     assert device.settings.get("settings")["system"]["password"] == ""
     assert device.settings.get("meter")["conv_factor"] == 1

@@ -115,11 +115,11 @@ async def test_raw_values_need_the_right_scalers(tmp_path: Path) -> None:
         (wrong,) = await reports(device, 1, timeout=60)
         snapshot = line.meter.state.advance(line.clock.time())
         t1 = snapshot.values["1.8.1"]
-        device.settings.put("meter", {"scalers_set": "lge570"})
+        await device.settings.aput("meter", {"scalers_set": "lge570"})
         (_, right) = await reports(device, 2)
-        device.settings.put("meter", {"scalers_set": "custom"})
-        device.settings.post("meter_scalers", [{"obis": "1.8.255", "scaler": 3},
-                                               {"obis": "2.8.255", "scaler": 3}])
+        await device.settings.aput("meter", {"scalers_set": "custom"})
+        await device.settings.apost("meter_scalers", [{"obis": "1.8.255", "scaler": 3},
+                                                      {"obis": "2.8.255", "scaler": 3}])
         (_, custom) = await reports(device, 2)
         scalers = current_scalers(device.meter.reading)
     assert wrong.reading.values["1.8.1"] == pytest.approx(t1 / 1000, rel=0.01)  # type: ignore[attr-defined]
@@ -149,13 +149,13 @@ async def test_no_key_then_a_wrong_key_then_the_right_one(tmp_path: Path) -> Non
         await wait_status(device, "KEY REQUIRED", timeout=60)
         assert device.latest is None  # nothing decoded, nothing reported
         failed = device.meter.problems[ProblemKind.DECRYPTION_FAILED]
-        device.settings.put("meter", {"encryption_key": "00112233445566778899AABBCCDDEEFF"})
+        await device.settings.aput("meter", {"encryption_key": "00112233445566778899AABBCCDDEEFF"})
         await wait_status(device, "ENCRYPTION KEY", timeout=60)
         # Within 2 frames of the wrong key: at most two frames failed to decrypt.
         assert 1 <= device.meter.problems[ProblemKind.DECRYPTION_FAILED] - failed <= 2
         assert device.latest is None
         assert "key" in device.meter.message.lower()
-        device.settings.put("meter", {"encryption_key": key})  # no restart
+        await device.settings.aput("meter", {"encryption_key": key})  # no restart
         await wait_status(device, "OK", timeout=20)
         (report,) = await reports(device, 1)
     assert report.reading.protocol is MeterProtocol.DLMS  # type: ignore[attr-defined]

@@ -101,9 +101,9 @@ async def test_services_start_in_order_and_a_broken_one_is_a_status(
     assert broken.state is ServiceState.FAILED
     assert "cannot open its socket" in broken.detail
     # The device keeps serving.
-    async with aiohttp.ClientSession() as session:
-        async with session.get(app.url + "/api/v1/system") as response:
-            assert response.status == 200
+    async with aiohttp.ClientSession() as session, \
+            session.get(app.url + "/api/v1/system") as response:
+        assert response.status == 200
     assert (await next_report(app.device)).id >= 1
 
 
@@ -123,9 +123,9 @@ async def test_a_loop_service_retries_with_backoff_and_logs_once(
 async def test_a_reboot_stops_and_restarts_every_service(app: EmulatorApp) -> None:
     await wait_state(app, "flaky", ServiceState.RUNNING)
     EVENTS.clear()
-    async with aiohttp.ClientSession() as session:
-        async with session.post(app.url + "/api/v1/reboot") as response:
-            assert response.status == 204
+    async with aiohttp.ClientSession() as session, \
+            session.post(app.url + "/api/v1/reboot") as response:
+        assert response.status == 204
     await wait_state(app, "flaky", ServiceState.STOPPED)
     await wait_state(app, "flaky", ServiceState.RUNNING)
     assert EVENTS == ["stop last", "stop broken", "stop first", "start first", "start last"]
