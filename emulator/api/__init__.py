@@ -13,6 +13,7 @@ from emulator.api import (
     report,
     settings,
     system,
+    ui_stream,
     variables,
     webui,
 )
@@ -34,6 +35,6 @@ def create_app(device: Device, auth: str | Authenticator = "both") -> web.Applic
     app[DEVICE] = device
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, webui):
+                    maintenance, control, ui_stream, webui):
         section.setup(app)
     return app
