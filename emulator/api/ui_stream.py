@@ -81,13 +81,20 @@ class _Feed:
         self._remove.clear()
 
 
-FEEDS: Final = web.AppKey("ui_feeds", set[_Feed])
+class _Open:
+    """The pages connected now (ended at shutdown)."""
+
+    def __init__(self) -> None:
+        self.feeds: set[_Feed] = set()
+
+
+FEEDS: Final = web.AppKey("ui_feeds", _Open)
 
 
 async def get_ui_stream(request: web.Request) -> web.StreamResponse:
     device = request.app[DEVICE]
     feed = _Feed(device, request.app[CACHE])
-    request.app[FEEDS].add(feed)
+    request.app[FEEDS].feeds.add(feed)
     subscription = device.reports.subscribe(QUEUE_SIZE)
 
     async def pump_reports() -> None:
@@ -117,17 +124,17 @@ async def get_ui_stream(request: web.Request) -> web.StreamResponse:
             await pump
         subscription.close()
         feed.close()
-        request.app[FEEDS].discard(feed)
+        request.app[FEEDS].feeds.discard(feed)
     return response
 
 
 async def _end_streams(app: web.Application) -> None:
-    for feed in list(app[FEEDS]):
+    for feed in list(app[FEEDS].feeds):
         feed.put(None)
 
 
 def setup(app: web.Application) -> None:
-    app[FEEDS] = set()
+    app[FEEDS] = _Open()
     app.router.add_get("/emulator/v1/ui/stream", get_ui_stream)
     app.on_shutdown.append(_end_streams)
 

@@ -3,7 +3,7 @@ the candidate search as a sans-I/O state machine (see machine.py for the phases 
 transitions, plan.py for the candidates and every timing decision)."""
 
 from meter_protocols.detect.evidence import Evidence, analyse
-from meter_protocols.detect.machine import TRANSITIONS, LinkDetector, Trigger
+from meter_protocols.detect.machine import LinkDetector
 from meter_protocols.detect.outcome import (
     Action,
     Apply,
@@ -23,6 +23,7 @@ from meter_protocols.detect.plan import (
     candidates,
 )
 from meter_protocols.detect.sniff import Family, Sniff, sniff
+from meter_protocols.detect.transitions import TRANSITIONS, Trigger
 from meter_protocols.status import MeterStatus
 
 __all__ = [
