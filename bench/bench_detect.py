@@ -2,15 +2,18 @@
 
     python bench/bench_detect.py
 
-For each profile whose decoders exist: the simulated time from factory settings (auto
-everything) to meter status OK, over the virtual UART wire (the reader sees the errors of
-wrong settings), with the optional electrical line probe, and over a pty-like byte line.
+For each profile: the simulated time from factory settings (auto everything) to meter
+status OK, through the product's own link supervisor on a virtual clock, over the virtual
+UART wire (the reader sees the errors of wrong settings), with and without the electrical
+line probe. (bench_link.py measures the same in real time, also over a real pty.)
 Then the UART model's throughput in bytes per second of meter data, for matched settings
 (fast path and forced slow path) and mismatched ones.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 import time
 from pathlib import Path
@@ -18,30 +21,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from meter_protocols.line import LineSettings
-from meter_protocols.simulator.profiles import get_profile
+from meter_protocols.simulator.profiles import PROFILES, get_profile
+from meter_protocols.status import MeterStatus
 from meter_protocols.uart import VirtualWire
-from tests.meter_protocols.test_detect_sim import (
-    MeterStatus,
-    available_profiles,
-    simulate,
-)
+from tests.emulator.meter.detection_sim import simulate
 
 
 def detection() -> None:
     print("simulated time from factory settings to OK (s)")
-    print(f"{'profile':22s} {'line':12s} {'interval':>8s} {'wire':>7s} {'+probe':>7s} "
-          f"{'pty':>7s}  candidates tried on the wire")
+    print(f"{'profile':22s} {'line':12s} {'interval':>8s} {'probe':>7s} {'blind':>7s}"
+          f"  candidates tried (with the probe)")
     worst = 0.0
-    for name in available_profiles():
+    for name in sorted(PROFILES):
         prof = get_profile(name)
         times = []
         tried = ""
-        for kwargs in ({}, {"use_probe": True}, {"pty": True}):
-            result = simulate(name, duration=60, stop_on_ok=True, **kwargs)  # type: ignore[arg-type]
+        for probe in (True, False):
+            result = asyncio.run(simulate(name, duration=60, stop_on_ok=True, probe=probe))
             ok = result.first(MeterStatus.OK)
             times.append(f"{ok:7.2f}" if ok is not None else "  never")
-            if not kwargs:
-                tried = " -> ".join(cand for _, cand in result.applied)
+            if probe:
+                tried = " -> ".join(line for _, line in result.tried)
                 worst = max(worst, ok if ok is not None else float("inf"))
         print(f"{name:22s} {prof.line!s:12s} {prof.interval:8.1f} {' '.join(times)}  {tried}")
     print(f"slowest profile on the wire: {worst:.2f} s (target <= 20 s)")
@@ -75,5 +75,6 @@ def throughput() -> None:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.CRITICAL)
     detection()
     throughput()

@@ -128,6 +128,8 @@ class EmulatorApp:
         self.web = create_app(self.device, auth=config.auth) if http else None
         self._runner: web.AppRunner | None = None
         self._link_task: asyncio.Task[None] | None = None
+        #: The meter link's supervisor while the device runs (its session: the search).
+        self.link: LinkSupervisor | None = None
         self._reboot_task: asyncio.Task[None] | None = None
         self._backoff = backoff
         self.device.set_reboot_handler(self._on_reboot_request)
@@ -171,7 +173,7 @@ class EmulatorApp:
 
     async def _start_device(self) -> None:
         """The device's own tasks (meter link, services): at start and after a reboot."""
-        supervisor = LinkSupervisor(self.device, self._make_line, self._backoff)
+        supervisor = self.link = LinkSupervisor(self.device, self._make_line, self._backoff)
         self._link_task = asyncio.get_running_loop().create_task(
             supervisor.run(), name=f"meter link {self.device.identity.device_id}")
         await self.services.start()

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Interface
+from meter_protocols.uart import LineProbe
 
 
 class LineError(Exception):
@@ -56,5 +57,11 @@ class Line(Protocol):
     async def write(self, data: bytes) -> None: ...
 
     async def reconfigure(self, settings: LineSettings) -> None: ...
+
+    def probe(self) -> LineProbe | None:
+        """What the hardware measured on the RX pin since the last call (the level the line
+        rests at, its shortest pulse); None where the port cannot tell (a USB adapter, a
+        pty, a socket). The virtual wire can."""
+        ...
 
     async def close(self) -> None: ...

@@ -21,6 +21,7 @@ from emulator.device.clock import Clock
 from emulator.meter.line import Chunk, LineClosed, LineUnavailable
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Interface
+from meter_protocols.uart import LineProbe
 
 _HEX_LINE = re.compile(r"(?:(\S+)\s+)?((?:[0-9A-Fa-f]{2}[\s:]*)+)")
 RAW_PIECE = 256
@@ -80,6 +81,9 @@ class ReplayLine:
     @property
     def interface(self) -> Interface:
         return Interface.NONE
+
+    def probe(self) -> LineProbe | None:
+        return None  # no electrical view of the line here
 
     @property
     def reconfigurable(self) -> bool:

@@ -10,6 +10,7 @@ import serialx
 from emulator.meter.line import Chunk, LineClosed, LineUnavailable
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.readings import Interface
+from meter_protocols.uart import LineProbe
 
 _LOG = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class SerialLine:
     @property
     def interface(self) -> Interface:
         return Interface.NONE
+
+    def probe(self) -> LineProbe | None:
+        return None  # no electrical view of the line here
 
     @property
     def reconfigurable(self) -> bool:

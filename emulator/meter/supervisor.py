@@ -109,8 +109,19 @@ class LinkSession:
                     read_task = asyncio.ensure_future(self.line.read())
                 if wake_task is None:
                     wake_task = asyncio.ensure_future(self._wake.wait())
-                done, _ = await asyncio.wait({read_task, wake_task}, timeout=self._timeout(),
-                                             return_when=asyncio.FIRST_COMPLETED)
+                waits: set[asyncio.Future[Any]] = {read_task, wake_task}
+                # The next deadline is waited on the device's clock (a virtual clock in
+                # simulations), never on the loop's own timers.
+                timeout = self._timeout()
+                timer = None if timeout is None else asyncio.ensure_future(
+                    self.clock.sleep(timeout))
+                if timer is not None:
+                    waits.add(timer)
+                try:
+                    done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if timer is not None and not timer.done():
+                        timer.cancel()
                 now = self.clock.monotonic()
                 chunk: Chunk | None = None
                 if wake_task in done:
@@ -136,6 +147,9 @@ class LinkSession:
 
     async def _step(self, chunk: Chunk | None, now: float) -> None:
         actions: list[Action] = []
+        probe = self.line.probe()
+        if probe is not None:  # a line that measures its RX pin helps the search
+            actions += self.detector.line_probe(probe, now)
         if chunk is not None:
             actions += self._received(chunk, now)
         actions += await self._poll(now)
@@ -165,7 +179,7 @@ class LinkSession:
                      if d is not None]
         if not deadlines:
             return None
-        return max(0.0, min(deadlines) - self.clock.monotonic()) / self.clock.speed
+        return max(0.0, min(deadlines) - self.clock.monotonic())
 
     def _received(self, chunk: Chunk, now: float) -> list[Action]:
         actions = self.detector.received(chunk.data, now, chunk.flags)

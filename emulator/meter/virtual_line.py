@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from emulator.device.clock import Clock
@@ -21,7 +22,7 @@ from emulator.meter.line import Chunk, LineClosed
 from meter_protocols.line import LineSettings
 from meter_protocols.readings import Interface
 from meter_protocols.simulator.meter import VirtualMeter
-from meter_protocols.uart import Faults, VirtualWire
+from meter_protocols.uart import Faults, LineProbe, VirtualWire
 
 _LOG = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class VirtualLine:
         self._queue: asyncio.Queue[Chunk] = asyncio.Queue()
         self._queued = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: set[asyncio.Task[None]] = set()
         self._closed = True
         self._busy_until = 0.0  # wire time of the last bit sent so far
         self._draining: asyncio.Task[None] | None = None
@@ -61,6 +62,10 @@ class VirtualLine:
     @property
     def interface(self) -> Interface:
         return self.meter.profile.interface
+
+    def probe(self) -> LineProbe | None:
+        """The wire's electrical view since the last call: idle level, shortest pulse."""
+        return self.wire.probe()
 
     @property
     def reconfigurable(self) -> bool:
@@ -97,10 +102,8 @@ class VirtualLine:
 
     async def close(self) -> None:
         self._closed = True
-        for timer in self._timers:
-            timer.cancel()
+        tasks, self._tasks = self._tasks + list(self._timers), []
         self._timers.clear()
-        tasks, self._tasks = self._tasks, []
         if self._draining is not None:
             tasks.append(self._draining)
             self._draining = None
@@ -126,20 +129,17 @@ class VirtualLine:
     def _wire_now(self) -> float:
         return self.clock.time() - self._t0
 
-    def _at(self, wire_time: float, callback: object) -> None:
-        """Call `callback(wire_time)` when the clock reaches that wire time."""
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, (wire_time - self._wire_now()) / self.clock.speed)
-        handle: asyncio.TimerHandle | None = None
+    def _at(self, wire_time: float, callback: Callable[[float], None]) -> None:
+        """Call `callback(wire_time)` when the device's clock reaches that wire time."""
 
-        def fire() -> None:
-            if handle is not None:
-                self._timers.discard(handle)
+        async def fire() -> None:
+            await self.clock.sleep(wire_time - self._wire_now())
             if not self._closed:
-                callback(wire_time)  # type: ignore[operator]
+                callback(wire_time)
 
-        handle = loop.call_later(delay, fire)
-        self._timers.add(handle)
+        task = asyncio.get_running_loop().create_task(fire(), name=f"wire timer {self.name}")
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
 
     def _meter_sends(self, frame: bytes) -> None:
         self._busy(self.wire.send(frame, self._wire_now()))

@@ -95,12 +95,13 @@ class LinkDetector(Search):
         (so bursts are judged promptly and a locked line that went bad is noticed)."""
         w = self._window
         if self._phase is Phase.LISTEN and w is not None:
-            ends = [(w.renewed or w.started) + self._window_limit(w)]
+            # The same conditions tick() acts on: while a burst is open only its end (or
+            # its running too long) is judged, the window's end only once it closed. A
+            # deadline tick() would not act on makes the caller spin.
             if w.last_byte is not None and w.burst_open:
-                ends.append(w.last_byte + BURST_GAP)
                 assert w.burst_start is not None
-                ends.append(w.burst_start + self._busy_limit(w))
-            return min(ends)
+                return min(w.last_byte + BURST_GAP, w.burst_start + self._busy_limit(w))
+            return (w.renewed or w.started) + self._window_limit(w)
         if self._lock is not None and self._phase is Phase.LOCKED:
             lock = self._lock
             heard = lock.last_good if lock.candidate.pull else lock.last_byte
@@ -282,7 +283,7 @@ class LinkDetector(Search):
         w = self._window
         assert lock is not None
         assert w is not None
-        if w.burst_open and w.last_byte is not None and now - w.last_byte >= BURST_GAP:
+        if w.burst_open and w.last_byte is not None and now >= w.last_byte + BURST_GAP:
             w.close_burst()
         patience = lock.patience()
         pull = lock.candidate.pull
@@ -290,7 +291,7 @@ class LinkDetector(Search):
         bad_after = 2 * patience if pull else patience
         spread = (w.last_byte - w.first_byte) if w.first_byte is not None and \
             w.last_byte is not None else 0.0
-        if (w.count and now - lock.last_good >= bad_after
+        if (w.count and now >= lock.last_good + bad_after
                 and (w.bursts + w.burst_open >= 2 or spread >= patience / 2)):
             w.close_burst()
             evidence = w.evidence()
@@ -307,7 +308,7 @@ class LinkDetector(Search):
                                           activity=w.first_byte)
             return actions
         heard = lock.last_good if pull else lock.last_byte
-        if self._phase is Phase.LOCKED and now - heard >= patience:
+        if self._phase is Phase.LOCKED and now >= heard + patience:
             self._apply_transition(Trigger.SILENCE)
             what = "answered" if pull else "sent anything"
             return self._set_status(MeterStatus.NO_DATA,

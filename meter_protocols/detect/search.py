@@ -83,14 +83,16 @@ class Search:
         if w is None or cand is None:
             return []
         actions: list[Action] = []
-        if w.burst_open and w.last_byte is not None and now - w.last_byte >= BURST_GAP:
+        # Each test is written as `now >= the deadline` exactly as `deadline` computes it:
+        # `now - t >= d` can miss by a rounding error when woken at t + d, and spin.
+        if w.burst_open and w.last_byte is not None and now >= w.last_byte + BURST_GAP:
             w.close_burst()
             actions += self._judge(now, Trigger.BURST_END)
         elif (w.burst_open and w.burst_start is not None
-              and now - w.burst_start >= self._busy_limit(w)):
+              and now >= w.burst_start + self._busy_limit(w)):
             w.close_burst()
             actions += self._judge(now, Trigger.BUSY)
-        elif not w.burst_open and now - (w.renewed or w.started) >= self._window_limit(w):
+        elif not w.burst_open and now >= (w.renewed or w.started) + self._window_limit(w):
             actions += self._window_end(now)
         return actions + self._search_status(now)
 
