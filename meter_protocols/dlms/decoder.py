@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from meter_protocols.dlms import apdu as apdu_mod
 from meter_protocols.dlms import cosem, gbt, security
-from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Tag
+from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Data, Tag
 from meter_protocols.dlms.hdlc import SEGMENT_BIT, HdlcAssembler, HdlcFrame, HdlcFramer
 from meter_protocols.dlms.link import Framing, LinkMessage, strip_llc
 from meter_protocols.dlms.mapping import ReadingBuilder
@@ -87,6 +87,8 @@ class DlmsDecoder:
         self._gbt_wire = 0
         self.security = SecurityState()
         self.frames = 0  # readings produced
+        #: The push layout the last notification was recognised as ("" when none fitted).
+        self.layout = ""
 
     # -- settings that change on a running link -------------------------------------------
 
@@ -321,11 +323,27 @@ class DlmsDecoder:
         if body.tag == Tag.OCTET_STRING and isinstance(body.value, bytes) \
                 and body.value[:1] == b"/":
             return self._dsmr_inside(body.value, wire, False)
+        return self._content(body, notification.date_time, apdu, wire)
+
+    def _content(self, body: Data, header_time: bytes, apdu: bytes, wire: int) -> list[Event]:
+        """A well-formed notification (so the key, if any, is right): its layout and values.
+
+        A body that fits no layout, or one that carries no value, is a problem that names
+        the first bytes of the plaintext, so a user can report the layout.
+        """
         content = cosem.extract(body)
         if content is None:
+            self.layout = ""
             return [problem(ProblemKind.UNKNOWN_FORMAT,
-                            "notification body fits no known push layout", apdu[:64])]
-        reading = self._builder.build(content, notification.date_time)
+                            f"notification body fits no known push layout "
+                            f"({_shape(body)}; plaintext {apdu[:24].hex(' ')})", apdu[:64])]
+        self.layout = content.layout
+        reading = self._builder.build(content, header_time, self.security.system_title)
+        if not reading.has_values:
+            return [problem(ProblemKind.NO_KNOWN_VALUES,
+                            f"push layout {content.layout} carries no value the device knows "
+                            f"({len(reading.objects)} objects; plaintext "
+                            f"{apdu[:24].hex(' ')})", apdu[:64])]
         return [FrameDecoded(reading, wire)]
 
     def _dsmr_inside(self, text: bytes, wire: int, unchecked: bool) -> list[Event]:
@@ -349,6 +367,16 @@ def _hdlc_segmented(data: bytes) -> bool:
     if not fmt or fmt[0] & 0xF0 != 0xA0:
         return True
     return bool(fmt[0] & SEGMENT_BIT)
+
+
+def _shape(body: Data) -> str:
+    """A notification body's outline in words: its container and element tags."""
+    if not body.is_container:
+        return f"a bare value of tag {body.tag}"
+    kind = "structure" if body.tag == Tag.STRUCTURE else "array"
+    tags = " ".join(str(item.tag) for item in body.items[:12])
+    more = " ..." if len(body.items) > 12 else ""
+    return f"{kind} of {len(body.items)}: tags {tags}{more}"
 
 
 def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:
@@ -377,9 +405,12 @@ def _probe(framing: Framing, buf: bytes) -> bool | None:
             return None
         if buf[1] != buf[2] or buf[3] != 0x68:
             return False
-        if len(buf) < buf[1] + 6:
+        total = buf[1] + 6
+        if buf[1] < 3 or (len(buf) >= total and buf[total - 1] != 0x16):
+            total += 256  # L mod 256 (Sagemcom T210-D)
+        if len(buf) < total:
             return None
-        found = MbusFramer().feed(buf[:buf[1] + 6])[:1]
+        found = MbusFramer().feed(buf[:total])[:1]
         return bool(found) and isinstance(found[0], MbusFrame)
     try:
         length = apdu_mod.apdu_length(buf)

@@ -12,6 +12,11 @@ identity, clock and tariff.
   when the logical device name is not sent.
 - Meter time: the clock object, else the notification's date-time.
 - Tariff: 0-0:96.14.0, a number or a text with the tariff's digit ("RATE1" -> 1).
+- M-Bus sub-meters: an extended or plain register x-b:24.2.x (gas, water, heat on M-Bus
+  channel b) becomes a sub-meter reading (the report's `volume`), its capture time when
+  the push carries it, and stays in the objects.
+- Vendor: when nothing in the push names it, the system title's first three letters (the
+  FLAG id the ciphering meter puts there) do.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from meter_protocols.dlms.scalers import ScalerResolver
 from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.readings import (
     CosemObject,
+    MbusChannel,
     MeterIdentity,
     MeterProtocol,
     MeterReading,
@@ -89,8 +95,10 @@ class ReadingBuilder:
         self.resolver = resolver
         self.zone = zone
 
-    def build(self, content: PushContent, notification_time: bytes = b"") -> MeterReading:
+    def build(self, content: PushContent, notification_time: bytes = b"",
+              system_title: bytes = b"") -> MeterReading:
         values: dict[str, float] = {}
+        channels: list[MbusChannel] = []
         texts: dict[str, str] = {}
         objects: list[CosemObject] = []
         clock: datetime | None = None
@@ -100,6 +108,10 @@ class ReadingBuilder:
             obj, moment = self._object(item, values)
             objects.append(obj)
             short = item.obis.short
+            channel = self._channel(item, obj)
+            if channel is not None:
+                channels.append(channel)
+                continue
             if obj.class_id == 8 and moment is not None and clock is None:
                 clock = moment
                 continue
@@ -116,12 +128,29 @@ class ReadingBuilder:
         return MeterReading(
             protocol=MeterProtocol.DLMS,
             values=MappingProxyType(values),
-            identity=_identity(names, content),
+            identity=_identity(names, content, system_title),
             meter_time=clock,
             tariff=tariff,
             texts=MappingProxyType(texts),
             objects=tuple(objects),
+            mbus=tuple(channels),
+            layout=content.layout,
         )
+
+    def _channel(self, item: PushedItem, obj: CosemObject) -> MbusChannel | None:
+        """A sub-meter's register (x-b:24.2.x) as the report's M-Bus channel b."""
+        obis = item.obis
+        raw = item.data.value
+        if (obis.c, obis.d) != (24, 2) or obis.b == 0 or isinstance(raw, bool) \
+                or not isinstance(raw, int | float):
+            return None
+        scaler = obj.scaler if obj.scaler is not None else 0
+        captured = None
+        stamp = item.extra.get("capture_time")
+        if isinstance(stamp, Data) and isinstance(stamp.value, bytes):
+            captured = cosem_time.parse(stamp.value, self.zone)
+        return MbusChannel(bus=obis.b, captured_at=captured, value=_scaled(raw, scaler),
+                           unit=units.symbol(item.unit) or None)
 
     def _object(self, item: PushedItem, values: dict[str, float]
                 ) -> tuple[CosemObject, datetime | None]:
@@ -144,6 +173,9 @@ class ReadingBuilder:
             return CosemObject(name, class_id, data.tag, data.size, shown,
                                extra=MappingProxyType(extra)), moment
         raw = data.value
+        numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+        if class_id == 1 and numeric and (item.obis.c, item.obis.d) == (24, 2):
+            class_id = 4 if item.extra.get("capture_time") is not None else 3
         if class_id in (3, 4) and isinstance(raw, int | float) and not isinstance(raw, bool):
             short = item.obis.short
             scaler, source = self.resolver.resolve(short, raw, meter=item.scaler,
@@ -198,7 +230,8 @@ def _tariff(data: Data, text: str) -> int | None:
     return int(match.group()) if match else None
 
 
-def _identity(names: dict[str, str], content: PushContent) -> MeterIdentity:
+def _identity(names: dict[str, str], content: PushContent,
+              system_title: bytes = b"") -> MeterIdentity:
     def first(*keys: str) -> str:
         for key in keys:
             if names.get(key):
@@ -214,6 +247,10 @@ def _identity(names: dict[str, str], content: PushContent) -> MeterIdentity:
         prefix, vendor = content.prefix, content.vendor
     elif not vendor and content.vendor:
         vendor = content.vendor
+    title = system_title[:3]
+    if not prefix and len(title) == 3 and title.isalpha() and title.isupper():
+        prefix = title.decode("ascii")
+        vendor = vendor_for(prefix)
     return MeterIdentity(meter_id=meter_id, logical_name=logical_name, model=model,
                          vendor=vendor, prefix=prefix)
 
