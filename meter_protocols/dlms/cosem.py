@@ -186,10 +186,12 @@ def _named(body: Data) -> PushContent | None:
     layout = "named-values"
     # Netz NÖ's customer interface (Kaifa MA309, Sagemcom T210-D): the clock first and the
     # meter number last, both without a logical name, the registers named between them.
-    if len(leading) == 1 and is_date_time(leading[0]) and len(trailing) == 1 \
-            and _text(trailing[0]):
-        items = [PushedItem(CLOCK, leading[0], 8), *items,
-                 PushedItem(METER_NUMBER, trailing[0], 1)]
+    clock_first = len(leading) == 1 and is_date_time(leading[0])
+    number_last = len(trailing) == 1 and bool(_text(trailing[0]))
+    if number_last:
+        items.append(PushedItem(METER_NUMBER, trailing[0], 1))
+    if clock_first and number_last:
+        items.insert(0, PushedItem(CLOCK, leading[0], 8))
         leading = []
         layout = "netznoe"
     list_version = ""

@@ -200,6 +200,11 @@ class DlmsDecoder:
                     undecided = offset
             if undecided >= 0:
                 break
+        # A link frame still undecided must not cut off an APDU that began before it (a
+        # raw ciphered APDU holds 0x7E and 0x68 bytes in its ciphertext).
+        first_apdu = next((i for i, b in enumerate(buf) if b in apdu_mod.APDU_STARTS), -1)
+        if undecided >= 0 and 0 <= first_apdu < undecided:
+            undecided = first_apdu
         keep = buf[undecided:] if undecided >= 0 else buf[-8:]
         self._auto_buf = keep[-_AUTO_BUFFER:]
         return None
@@ -418,4 +423,6 @@ def _probe(framing: Framing, buf: bytes) -> bool | None:
         return None if len(buf) < _AUTO_BUFFER else False
     except AxdrError:
         return False
+    if len(buf) < length:  # the APDU is still arriving
+        return None if length <= _AUTO_BUFFER else False
     return apdu_mod.plausible_apdu(strip_llc(buf[:length]))
