@@ -157,11 +157,11 @@ def build_body(layout: PushLayout, values: Mapping[str, float], identity: MeterI
         ))
         return axdr.structure(listing, *(value for _, value in pairs))
     if layout.style is BodyStyle.OBIS_STRUCTURES:
-        entries = [axdr.structure(axdr.octets(item.logical_name.to_bytes()), value,
-                                  *scaler_unit(item))
-                   for item, value in pairs]
-        return axdr.structure(*entries) if layout.root == Tag.STRUCTURE \
-            else axdr.array(*entries)
+        structures = [axdr.structure(axdr.octets(item.logical_name.to_bytes()), value,
+                                     *scaler_unit(item))
+                      for item, value in pairs]
+        return axdr.structure(*structures) if layout.root == Tag.STRUCTURE \
+            else axdr.array(*structures)
     if layout.style is BodyStyle.VALUES:
         return axdr.structure(*(value for _, value in pairs))
     flat: list[Data] = []
