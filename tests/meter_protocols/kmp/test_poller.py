@@ -86,14 +86,23 @@ def test_one_cycle_reads_everything_and_agrees_with_the_meter() -> None:
     # Energies, powers, voltages, currents are all there and meaningful.
     assert reading.values["1.8.0"] > 13_000_000
     assert reading.values["32.7.0"] > 200
+    # As a real OMNIPOWER's whatwatt Go report shows it.
     identity = reading.identity
-    assert (identity.meter_id, identity.vendor, identity.prefix, identity.model) == (
-        "70312845", "Kamstrup", "KAM", "OMNIPOWER")
+    assert (identity.meter_id, identity.vendor, identity.prefix, identity.model,
+            identity.logical_name) == (
+        "70312845", "Kamstrup", "KMP", "OMNIPOWER rev. AF1", "OMNIPOWER")
+    assert reading.protocol_version == "0"
+    assert reading.tariff == snapshot.tariff
+    # Energies to the watt-hour (0.001 kWh), the tariff registers adding up to the total.
+    assert reading.values["1.8.0"] == pytest.approx(snapshot.values["1.8.0"], abs=0.5)
+    assert reading.values["1.8.1"] + reading.values["1.8.2"] == pytest.approx(
+        reading.values["1.8.0"], abs=1.0)
+    assert {"3.7.0", "4.7.0", "2.8.1", "2.8.2"} <= set(reading.values)
     assert reading.meter_time == snapshot.meter_time.replace(microsecond=0)
-    assert reading.texts["0.2.0"] == "B3"
+    assert reading.texts["0.2.0"] == "AF1"
     assert decoded.size == sum(len(meter.receive(r, T0)) for _, r in wire.requests)
-    # GetType, GetSerialNo, then three GetRegister batches of at most 8.
-    assert wire.cids() == [0x01, 0x02, 0x10, 0x10, 0x10]
+    # GetType, GetSerialNo, then four GetRegister batches of at most 8.
+    assert wire.cids() == [0x01, 0x02, 0x10, 0x10, 0x10, 0x10]
 
 
 def test_cycles_repeat_on_the_interval_grid_with_realistic_timing() -> None:
