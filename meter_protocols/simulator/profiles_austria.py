@@ -8,8 +8,8 @@ up for the emulator and belong to no real meter.
 - netznoe-t210d: M-Bus 2400 8E1, first frame L = 257 mod 256, 0x20; clock, ln/value/su
   triples, meter number.
 - wienernetze-im350: optical/TTL HDLC 9600 8N1, 0x20, every second; name, clock, 8 values.
-- netzburgenland-e450: optical/TTL HDLC 9600 8N1, 0x30, every 10 s; 12 values, the clock
-  in the notification header.
+- netzburgenland-e450: HDLC on the M-Bus customer port (RJ12) 2400 8E1, 0x30, every 10 s;
+  12 values, the clock in the notification header.
 """
 
 from __future__ import annotations
@@ -206,10 +206,11 @@ NETZBURGENLAND_E450 = Profile(
     title="Landis+Gyr E450 of Netz Burgenland: compact DLMS push on the optical port",
     source="layout: the Netz Burgenland customer interface as open-source readers decode "
            "it (voltages, currents, powers, energies, the clock in the header); wire: "
-           "Landis+Gyr HDLC UI frames (CE FF / 03), 9600 8N1, about every 10 s",
+           "Landis+Gyr HDLC UI frames (CE FF / 03) on the M-Bus customer port, about "
+           "every 10 s (those readers also take it from the optical port at 9600 8N1)",
     protocol=MeterProtocol.DLMS,
-    interface=Interface.TTL,
-    line=TTL_9600,
+    interface=Interface.MBUS,
+    line=MBUS_DLMS,
     interval=10.0,
     identity=MeterIdentity(vendor="Landis+Gyr", prefix="LGZ"),
     initial=MappingProxyType({"1.8.1": 2210400.0, "1.8.2": 980200.0, "2.8.1": 1504100.0}),

@@ -37,7 +37,7 @@ PROTOCOLS = {"ensor-ers": (MeterProtocol.DSMR, Interface.P1),
              "tinetz-ma309": (MeterProtocol.DLMS, Interface.MBUS),
              "netznoe-t210d": (MeterProtocol.DLMS, Interface.MBUS),
              "wienernetze-im350": (MeterProtocol.DLMS, Interface.TTL),
-             "netzburgenland-e450": (MeterProtocol.DLMS, Interface.TTL)}
+             "netzburgenland-e450": (MeterProtocol.DLMS, Interface.MBUS)}
 
 
 @contextlib.asynccontextmanager
