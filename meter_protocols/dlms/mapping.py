@@ -21,6 +21,7 @@ identity, clock and tariff.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, tzinfo
 from types import MappingProxyType
@@ -29,7 +30,7 @@ from typing import Any, Final
 from meter_protocols.dlms import cosem_time, units
 from meter_protocols.dlms.axdr import Data, Tag
 from meter_protocols.dlms.cosem import PushContent, PushedItem
-from meter_protocols.dlms.scalers import ScalerResolver
+from meter_protocols.dlms.scalers import CURRENT_CODES, ScalerResolver
 from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.readings import (
     CosemObject,
@@ -37,11 +38,13 @@ from meter_protocols.readings import (
     MeterIdentity,
     MeterProtocol,
     MeterReading,
+    ScalerSource,
 )
 from meter_protocols.vendors import vendor_for
 
 _NUMERIC_QUANTITIES: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 _DIGITS: Final = re.compile(r"\d+")
+_LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
 #: The class-4 capture time key, spelled as /api/v1/report/objects spells it.
 CAPTURE_TIME_KEY = "captired_time"
 
@@ -123,6 +126,7 @@ class ReadingBuilder:
             names.setdefault(key, text)
             if short == "96.14.0" and tariff is None:
                 tariff = _tariff(item.data, text)
+        objects = self._check_currents(values, objects)
         if clock is None and len(notification_time) == 12:
             clock = cosem_time.parse(notification_time, self.zone)
         return MeterReading(
@@ -136,6 +140,37 @@ class ReadingBuilder:
             mbus=tuple(channels),
             layout=content.layout,
         )
+
+    def _check_currents(self, values: dict[str, float],
+                        objects: list[CosemObject]) -> list[CosemObject]:
+        """Currents scaled by the default table that disagree with the frame's power and
+        voltages by decades get the scaler that makes them agree (scalers.py).
+
+        Only the power of a 64-bit register list (Landis+Gyr's long64 pushes, in W under
+        the default table as the E450 column says) is trusted for that; a 32-bit E570
+        sends 0.1 W, and under `default` shows wrong values as the device does."""
+        power_tags = {o.tag for o in objects
+                      if o.logical_name.partition(":")[2] in ("1.7.0", "2.7.0")}
+        if not power_tags or not power_tags <= _LONG64:
+            return objects
+        automatic = {o.logical_name.partition(":")[2]: i for i, o in enumerate(objects)
+                     if o.class_id == 3 and o.scaler_source is ScalerSource.DEFAULT
+                     and o.logical_name.startswith("1-")
+                     and o.logical_name.endswith(CURRENT_CODES)}
+        shift = self.resolver.current_shift(values, automatic)
+        if not shift:
+            return objects
+        out = list(objects)
+        for short, index in automatic.items():
+            obj = out[index]
+            if short not in values or obj.scaler is None or \
+                    not isinstance(obj.value, int | float):
+                continue
+            scaler = obj.scaler + shift
+            values[short] = _scaled(obj.value, scaler)
+            out[index] = dataclasses.replace(obj, scaler=scaler,
+                                             scaler_source=ScalerSource.PLAUSIBILITY)
+        return out
 
     def _channel(self, item: PushedItem, obj: CosemObject) -> MbusChannel | None:
         """A sub-meter's register (x-b:24.2.x) as the report's M-Bus channel b."""
