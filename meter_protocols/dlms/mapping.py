@@ -14,7 +14,8 @@ identity, clock and tariff.
 - Tariff: 0-0:96.14.0, a number or a text with the tariff's digit ("RATE1" -> 1).
 - M-Bus sub-meters: an extended or plain register x-b:24.2.x (gas, water, heat on M-Bus
   channel b) becomes a sub-meter reading (the report's `volume`), its capture time when
-  the push carries it, and stays in the objects.
+  the push carries it, and stays in the objects; 0-b:96.1.0 is that sub-meter's id (not
+  the meter's).
 - Vendor: when nothing in the push names it, the system title's first three letters (the
   FLAG id the ciphering meter puts there) do.
 """
@@ -102,6 +103,7 @@ class ReadingBuilder:
               system_title: bytes = b"") -> MeterReading:
         values: dict[str, float] = {}
         channels: list[MbusChannel] = []
+        channel_ids: dict[int, str] = {}
         texts: dict[str, str] = {}
         objects: list[CosemObject] = []
         clock: datetime | None = None
@@ -121,6 +123,12 @@ class ReadingBuilder:
             if obj.class_id == 3 or item.data.is_container:
                 continue
             text = text_of(item.data)
+            if item.obis.a == 0 and item.obis.b > 0 and short == "96.1.0":
+                # a sub-meter's id, not ours; NULs only: no sub-meter on that channel
+                raw = item.data.value
+                empty = isinstance(raw, bytes) and not raw.strip(b"\x00")
+                channel_ids.setdefault(item.obis.b, "" if empty else text)
+                continue
             texts.setdefault(short, text)
             key = f"{item.obis.a}:{short}"
             names.setdefault(key, text)
@@ -137,7 +145,9 @@ class ReadingBuilder:
             tariff=tariff,
             texts=MappingProxyType(texts),
             objects=tuple(objects),
-            mbus=tuple(channels),
+            mbus=tuple(dataclasses.replace(ch, meter_id=channel_ids.get(ch.bus, ""))
+                       for ch in channels
+                       if ch.value or channel_ids.get(ch.bus) or ch.bus not in channel_ids),
             layout=content.layout,
         )
 

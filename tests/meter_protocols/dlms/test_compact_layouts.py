@@ -107,15 +107,21 @@ def test_a_push_without_known_values_is_a_problem_not_an_empty_reading() -> None
 def test_an_extended_register_of_an_m_bus_channel_is_a_sub_meter() -> None:
     """0-1:24.2.1, class 4, as a push_object_list sends it: value, scaler_unit, capture
     time. It reaches the reading's M-Bus channel 1 and the objects."""
-    gas = Obis(0, 1, 24, 2, 1)
-    entries = [(40, Obis(0, 0, 25, 9, 0), 2), (4, gas, 2), (4, gas, 3), (4, gas, 5)]
+    gas, empty = Obis(0, 1, 24, 2, 1), Obis(0, 2, 24, 2, 1)
+    entries = [(40, Obis(0, 0, 25, 9, 0), 2), (1, Obis(0, 1, 96, 1, 0), 2),
+               (1, Obis(0, 2, 96, 1, 0), 2), (4, gas, 2), (4, gas, 3), (4, gas, 5),
+               (4, empty, 2)]
     listing = array(*(structure(number(Tag.UINT16, c), octets(o.to_bytes()),
                                 number(Tag.INT8, a), number(Tag.UINT16, 0))
                       for c, o, a in entries))
-    body = structure(listing, u32(123456), scaler_unit(-3, 14), STAMP)
+    body = structure(listing, octets(b"24521662"), octets(b"\x00"), u32(123456),
+                     scaler_unit(-3, 14), STAMP, number(Tag.INT32, 0))
     [reading] = readings(decode(body))  # type: ignore[arg-type]
-    [channel] = reading.mbus
+    assert reading.values == {}
+    assert reading.identity.meter_id == ""  # 0-1:96.1.0 is the gas meter's id
+    [channel] = reading.mbus  # channel 2 has no device: not reported
     assert channel.bus == 1
+    assert channel.meter_id == "24521662"
     assert channel.value == pytest.approx(123.456)
     assert channel.unit == "m3"
     assert channel.captured_at == WHEN
