@@ -49,6 +49,16 @@ class MbusFrame:
     size: int  # bytes on the wire
 
 
+def _total(buf: bytearray | bytes, at: int) -> int:
+    """Bytes of the long frame at buf[at] (header read): 6 + L, or 256 more when the stop
+    byte is not where L puts it (the Sagemcom T210-D writes L mod 256)."""
+    length = buf[at + 1]
+    total = length + 6
+    if length < 3 or (len(buf) - at >= total and buf[at + total - 1] != STOP):
+        total += 256
+    return total
+
+
 def _check(buf: bytearray | bytes, at: int) -> MbusFrame | Problem | None:
     """The long frame at buf[at], a problem, or None when more bytes are needed."""
     if len(buf) - at < 4:
@@ -57,11 +67,7 @@ def _check(buf: bytearray | bytes, at: int) -> MbusFrame | Problem | None:
     if buf[at + 2] != length or buf[at + 3] != START:
         return problem(ProblemKind.UNKNOWN_FORMAT, "not an M-Bus long frame header",
                        bytes(buf[at:at + 4]))
-    total = length + 6
-    if length < 3 or (len(buf) - at >= total and buf[at + total - 1] != STOP):
-        # The Sagemcom T210-D writes L mod 256 for 256..258 bytes of user data: when the
-        # stop byte is not where L puts it, it may be 256 bytes further.
-        total += 256
+    total = _total(buf, at)
     if len(buf) - at < total:
         return None
     frame = bytes(buf[at:at + total])
@@ -107,7 +113,7 @@ class MbusFramer(StreamBuffer):
             if isinstance(result, MbusFrame):
                 del buf[:result.size]
             elif result.kind is ProblemKind.BAD_CRC:
-                del buf[:len(result.data)]
+                del buf[:_total(buf, 0)]  # the whole frame (a problem keeps 256 bytes)
             else:
                 del buf[:1]
         if len(buf) > MAX_BUFFER:
