@@ -330,7 +330,14 @@ class KmpPoller:
 
     def _finish(self, now: float) -> None:
         self.cycles += 1
-        self._pending.append(FrameDecoded(self._reading(), self._wire_bytes))
+        reading = self._reading()
+        if reading.has_values:
+            self._pending.append(FrameDecoded(reading, self._wire_bytes))
+        else:  # OK needs values: a meter that answers with none is a problem
+            self._pending.append(problem(
+                ProblemKind.NO_KNOWN_VALUES,
+                f"the meter answered the cycle but sent no register with a known value "
+                f"({len(self._collected)} registers read)"))
         self._state = PollerState.IDLE
         self._due = max(self._cycle_start + self.interval, now)
 

@@ -209,6 +209,24 @@ def test_registers_the_meter_lacks_are_reported_once_and_not_asked_again() -> No
     assert (0x041F).to_bytes(2, "big") not in asked
 
 
+def test_a_meter_with_only_clock_registers_gives_no_reading() -> None:
+    """OK needs values: a cycle that reads no register with a value is a problem."""
+    clock_only = KmpMeterModel(OMNIPOWER_MODEL.meter_type, (0x03EA, 0x03EB))
+
+    class Meter:
+        def __init__(self) -> None:
+            self.meter = _meter()
+            self.responder = KmpResponder(PROFILE, clock_only)
+
+        def receive(self, data: bytes, t: float) -> bytes:
+            return self.responder.receive(data, lambda: self.meter.snapshot(t))
+
+    wire = Exchange(_poller(), Meter())
+    wire.run_until(T0 + 8)
+    assert wire.readings() == []
+    assert len(wire.problems(ProblemKind.NO_KNOWN_VALUES)) == 3
+
+
 def test_echoed_requests_are_ignored() -> None:
     meter = _meter()
     wire = Exchange(_poller(), meter)
