@@ -61,6 +61,16 @@ def is_scaler_unit(value: Data) -> bool:
             and items[1].tag == Tag.ENUM)
 
 
+def outline(body: Data) -> str:
+    """A notification body's shape in words (container, element count and tags), for the
+    problem that reports a layout no table knows."""
+    if not body.is_container:
+        return f"a bare value of tag {body.tag}"
+    kind = "structure" if body.tag == Tag.STRUCTURE else "array"
+    tags = " ".join(str(item.tag) for item in body.items[:12])
+    return f"{kind} of {len(body.items)}: tags {tags}{' ...' if len(body.items) > 12 else ''}"
+
+
 def extract(body: Data) -> PushContent | None:
     """The objects of a notification body, or None when no layout fits."""
     content = _self_described(body)

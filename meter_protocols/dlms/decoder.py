@@ -341,7 +341,7 @@ class DlmsDecoder:
             self.layout = ""
             return [problem(ProblemKind.UNKNOWN_FORMAT,
                             f"notification body fits no known push layout "
-                            f"({_shape(body)}; plaintext {apdu[:24].hex(' ')})", apdu[:64])]
+                            f"({cosem.outline(body)}; plaintext {apdu[:24].hex(' ')})", apdu[:64])]
         self.layout = content.layout
         reading = self._builder.build(content, header_time, self.security.system_title)
         if not reading.has_values:
@@ -372,16 +372,6 @@ def _hdlc_segmented(data: bytes) -> bool:
     if not fmt or fmt[0] & 0xF0 != 0xA0:
         return True
     return bool(fmt[0] & SEGMENT_BIT)
-
-
-def _shape(body: Data) -> str:
-    """A notification body's outline in words: its container and element tags."""
-    if not body.is_container:
-        return f"a bare value of tag {body.tag}"
-    kind = "structure" if body.tag == Tag.STRUCTURE else "array"
-    tags = " ".join(str(item.tag) for item in body.items[:12])
-    more = " ..." if len(body.items) > 12 else ""
-    return f"{kind} of {len(body.items)}: tags {tags}{more}"
 
 
 def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:

@@ -334,10 +334,8 @@ class KmpPoller:
         if reading.has_values:
             self._pending.append(FrameDecoded(reading, self._wire_bytes))
         else:  # OK needs values: a meter that answers with none is a problem
-            self._pending.append(problem(
-                ProblemKind.NO_KNOWN_VALUES,
-                f"the meter answered the cycle but sent no register with a known value "
-                f"({len(self._collected)} registers read)"))
+            self._pending.append(problem(ProblemKind.NO_KNOWN_VALUES, "no known value in "
+                                         f"{len(self._collected)} registers of the cycle"))
         self._state = PollerState.IDLE
         self._due = max(self._cycle_start + self.interval, now)
 
