@@ -114,6 +114,14 @@ class MeterReading:
     lines: tuple[ObisLine, ...] = ()  # text protocols: every line of the frame
     objects: tuple[CosemObject, ...] = ()  # DLMS: every COSEM object of the frame
     mbus: tuple[MbusChannel, ...] = ()
+    #: The push layout the frame was recognised as (DLMS: "netznoe", "wienernetze-compact",
+    #: "push-object-list", ...); empty where the protocol has only one layout.
+    layout: str = ""
+
+    @property
+    def has_values(self) -> bool:
+        """Whether the frame said any value a report shows (a register or a sub-meter)."""
+        return bool(self.values) or any(ch.value is not None for ch in self.mbus)
 
     def get(self, short: str) -> float | None:
         return self.values.get(short)
@@ -132,6 +140,9 @@ class ProblemKind(StrEnum):
     SEGMENT_ERROR = "segment_error"  # missing, repeated or out-of-order segment
     NAK = "nak"  # the meter refused a request (pull protocols)
     TIMEOUT = "timeout"  # pull protocols: no answer in time
+    #: A complete, valid frame that carries no value the device knows (a push layout read
+    #: to the end with nothing to report): never a reading, since OK needs values.
+    NO_KNOWN_VALUES = "no_known_values"
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,8 @@ def plausible_apdu(apdu: bytes) -> bool:
 
     A raw stream has no check sequence, so a lone 0x0F in line noise must not be taken for
     a data-notification: the body has to fit a known push layout, a ciphered APDU needs a
-    system title of 8 bytes and a suite-0 security control, a block transfer must begin.
+    system title of 8 bytes and a suite-0 or suite-1 security control, a block transfer must
+    begin.
     """
     from meter_protocols.dlms.cosem import extract  # noqa: PLC0415 - cosem needs no apdu
 
@@ -108,8 +109,9 @@ def plausible_apdu(apdu: bytes) -> bool:
     try:
         if apdu[0] in security.CIPHERED_TAGS:
             envelope = security.parse_ciphered(apdu)
-            return len(envelope.system_title) == 8 and \
-                envelope.security_control in (0x10, 0x20, 0x30)
+            sc = envelope.security_control
+            return len(envelope.system_title) == 8 and sc & 0x30 != 0 and \
+                sc & ~0x30 in security.SUITES
         if apdu[0] == gbt.TAG:
             block = gbt.parse_block(apdu)
             return block.number == 1 and bool(block.data)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from meter_protocols.dlms import layouts
+from meter_protocols.dlms import compact, layouts
 from meter_protocols.dlms.axdr import Data, Tag
+from meter_protocols.dlms.compact import is_date_time
 from meter_protocols.obis import Obis
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -58,6 +59,16 @@ def is_scaler_unit(value: Data) -> bool:
     items = value.items
     return (value.tag == Tag.STRUCTURE and len(items) == 2 and items[0].tag == Tag.INT8
             and items[1].tag == Tag.ENUM)
+
+
+def outline(body: Data) -> str:
+    """A notification body's shape in words (container, element count and tags), for the
+    problem that reports a layout no table knows."""
+    if not body.is_container:
+        return f"a bare value of tag {body.tag}"
+    kind = "structure" if body.tag == Tag.STRUCTURE else "array"
+    tags = " ".join(str(item.tag) for item in body.items[:12])
+    return f"{kind} of {len(body.items)}: tags {tags}{' ...' if len(body.items) > 12 else ''}"
 
 
 def extract(body: Data) -> PushContent | None:
@@ -151,8 +162,13 @@ def _tokens(value: Data, depth: int = 0) -> Iterator[Data]:
         yield value
 
 
+CLOCK = Obis(0, 0, 1, 0, 0)
+METER_NUMBER = Obis(0, 0, 96, 1, 0)
+
+
 def _named(body: Data) -> PushContent | None:
     leading: list[Data] = []
+    trailing: list[Data] = []
     items: list[PushedItem] = []
     pending: Obis | None = None
     last: PushedItem | None = None
@@ -170,10 +186,24 @@ def _named(body: Data) -> PushContent | None:
             last = PushedItem(pending, token)
             items.append(last)
             pending = None
+            trailing.clear()
         elif not items:
             leading.append(token)
+        else:
+            trailing.append(token)
     if not items:
         return None
+    layout = "named-values"
+    # Netz NÖ's customer interface (Kaifa MA309, Sagemcom T210-D): the clock first and the
+    # meter number last, both without a logical name, the registers named between them.
+    clock_first = len(leading) == 1 and is_date_time(leading[0])
+    number_last = len(trailing) == 1 and bool(_text(trailing[0]))
+    if number_last:
+        items.append(PushedItem(METER_NUMBER, trailing[0], 1))
+    if clock_first and number_last:
+        items.insert(0, PushedItem(CLOCK, leading[0], 8))
+        leading = []
+        layout = "netznoe"
     list_version = ""
     for item in items:
         if (item.obis.c, item.obis.d, item.obis.e) == (0, 2, 129):
@@ -190,7 +220,7 @@ def _named(body: Data) -> PushContent | None:
                        known.scalers.get(i.obis.short), i.extra)
             for i in items
         ]
-    return PushContent(tuple(items), "named-values",
+    return PushContent(tuple(items), layout,
                        vendor=known.vendor if known else "",
                        prefix=known.prefix if known else "", list_version=list_version)
 
@@ -210,6 +240,9 @@ def _ordered(body: Data) -> PushContent | None:
     values = body.items
     if body.tag != Tag.STRUCTURE or any(v.is_container for v in values):
         return None
+    found = compact.match(values)
+    if found is not None:
+        return _compact(found, values)
     order = layouts.match_value_order(values)
     if order is None:
         return None
@@ -219,3 +252,13 @@ def _ordered(body: Data) -> PushContent | None:
     )
     list_version = _text(values[0]) if values[0].tag != Tag.UINT32 else ""
     return PushContent(items, order.name, order.vendor, order.prefix, list_version)
+
+
+def _compact(layout: compact.CompactLayout, values: tuple[Data, ...]) -> PushContent:
+    items = []
+    for index, value in enumerate(values):
+        slot = compact.slot_for(layout, index, value)
+        if slot is None or slot.obis is None:
+            continue
+        items.append(PushedItem(slot.obis, value, slot.class_id, layout_scaler=slot.scaler))
+    return PushContent(tuple(items), layout.name, layout.vendor, layout.prefix)

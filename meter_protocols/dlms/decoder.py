@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from meter_protocols.dlms import apdu as apdu_mod
 from meter_protocols.dlms import cosem, gbt, security
-from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Tag
+from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Data, Tag
 from meter_protocols.dlms.hdlc import SEGMENT_BIT, HdlcAssembler, HdlcFrame, HdlcFramer
 from meter_protocols.dlms.link import Framing, LinkMessage, strip_llc
 from meter_protocols.dlms.mapping import ReadingBuilder
@@ -87,6 +87,8 @@ class DlmsDecoder:
         self._gbt_wire = 0
         self.security = SecurityState()
         self.frames = 0  # readings produced
+        #: The push layout the last notification was recognised as ("" when none fitted).
+        self.layout = ""
 
     # -- settings that change on a running link -------------------------------------------
 
@@ -198,6 +200,11 @@ class DlmsDecoder:
                     undecided = offset
             if undecided >= 0:
                 break
+        # A link frame still undecided must not cut off an APDU that began before it (a
+        # raw ciphered APDU holds 0x7E and 0x68 bytes in its ciphertext).
+        first_apdu = next((i for i, b in enumerate(buf) if b in apdu_mod.APDU_STARTS), -1)
+        if undecided >= 0 and 0 <= first_apdu < undecided:
+            undecided = first_apdu
         keep = buf[undecided:] if undecided >= 0 else buf[-8:]
         self._auto_buf = keep[-_AUTO_BUFFER:]
         return None
@@ -321,11 +328,27 @@ class DlmsDecoder:
         if body.tag == Tag.OCTET_STRING and isinstance(body.value, bytes) \
                 and body.value[:1] == b"/":
             return self._dsmr_inside(body.value, wire, False)
+        return self._content(body, notification.date_time, apdu, wire)
+
+    def _content(self, body: Data, header_time: bytes, apdu: bytes, wire: int) -> list[Event]:
+        """A well-formed notification (so the key, if any, is right): its layout and values.
+
+        A body that fits no layout, or one that carries no value, is a problem that names
+        the first bytes of the plaintext, so a user can report the layout.
+        """
         content = cosem.extract(body)
         if content is None:
+            self.layout = ""
             return [problem(ProblemKind.UNKNOWN_FORMAT,
-                            "notification body fits no known push layout", apdu[:64])]
-        reading = self._builder.build(content, notification.date_time)
+                            f"notification body fits no known push layout "
+                            f"({cosem.outline(body)}; plaintext {apdu[:24].hex(' ')})", apdu[:64])]
+        self.layout = content.layout
+        reading = self._builder.build(content, header_time, self.security.system_title)
+        if not reading.has_values:
+            return [problem(ProblemKind.NO_KNOWN_VALUES,
+                            f"push layout {content.layout} carries no value the device knows "
+                            f"({len(reading.objects)} objects; plaintext "
+                            f"{apdu[:24].hex(' ')})", apdu[:64])]
         return [FrameDecoded(reading, wire)]
 
     def _dsmr_inside(self, text: bytes, wire: int, unchecked: bool) -> list[Event]:
@@ -377,9 +400,12 @@ def _probe(framing: Framing, buf: bytes) -> bool | None:
             return None
         if buf[1] != buf[2] or buf[3] != 0x68:
             return False
-        if len(buf) < buf[1] + 6:
+        total = buf[1] + 6
+        if buf[1] < 3 or (len(buf) >= total and buf[total - 1] != 0x16):
+            total += 256  # L mod 256 (Sagemcom T210-D)
+        if len(buf) < total:
             return None
-        found = MbusFramer().feed(buf[:buf[1] + 6])[:1]
+        found = MbusFramer().feed(buf[:total])[:1]
         return bool(found) and isinstance(found[0], MbusFrame)
     try:
         length = apdu_mod.apdu_length(buf)
@@ -387,4 +413,6 @@ def _probe(framing: Framing, buf: bytes) -> bool | None:
         return None if len(buf) < _AUTO_BUFFER else False
     except AxdrError:
         return False
+    if len(buf) < length:  # the APDU is still arriving
+        return None if length <= _AUTO_BUFFER else False
     return apdu_mod.plausible_apdu(strip_llc(buf[:length]))

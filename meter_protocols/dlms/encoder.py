@@ -30,6 +30,7 @@ class BodyStyle(StrEnum):
     PUSH_OBJECT_LIST = "push-object-list"  # {push_object_list, value, value, ...}
     OBIS_STRUCTURES = "obis-structures"  # [{ln, value, scaler_unit}, ...]
     FLAT = "flat"  # {ln, value, scaler_unit, ln, value, scaler_unit, ...}
+    VALUES = "values"  # {value, value, ...}: a compact layout, no logical names at all
 
 
 #: Where a push item's value comes from when it is not a register of the snapshot.
@@ -59,6 +60,7 @@ class PushItem:
     decimals: int | None = None  # floats: round the raw value to this many decimals
     text: str = ""
     width: int = 0  # octet strings: pad with NUL to this many bytes
+    bare: bool = False  # FLAT style: the value alone, without its logical name (Netz NÖ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class PushLayout:
     items: tuple[PushItem, ...]
     send_scaler_unit: bool = False
     push_setup: Obis = field(default_factory=lambda: Obis(0, 0, 25, 9, 0))
+    root: int = Tag.ARRAY  # OBIS_STRUCTURES: the container around the structures
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,9 @@ class FrameOptions:
     llc: bool = True
     gbt_block_size: int = 0  # >0: send the APDU in general-block-transfer blocks
     mbus_segment_size: int = 245
-    security_control: int = 0  # 0: clear; 0x20 encrypted; 0x30 encrypted + authenticated
+    mbus_length_quirk: bool = False  # L written mod 256 (Sagemcom T210-D)
+    security_control: int = 0  # 0: clear; 0x20 encrypted; 0x30 encrypted + authenticated;
+    #                            0x21: suite 1, encrypted (TINETZ Kaifa)
     service: int = security.GLO_CIPHERING
     date_time_in_header: bool = True
 
@@ -152,14 +157,19 @@ def build_body(layout: PushLayout, values: Mapping[str, float], identity: MeterI
         ))
         return axdr.structure(listing, *(value for _, value in pairs))
     if layout.style is BodyStyle.OBIS_STRUCTURES:
-        return axdr.array(*(
-            axdr.structure(axdr.octets(item.logical_name.to_bytes()), value,
-                           *scaler_unit(item))
-            for item, value in pairs
-        ))
+        structures = [axdr.structure(axdr.octets(item.logical_name.to_bytes()), value,
+                                     *scaler_unit(item))
+                      for item, value in pairs]
+        return axdr.structure(*structures) if layout.root == Tag.STRUCTURE \
+            else axdr.array(*structures)
+    if layout.style is BodyStyle.VALUES:
+        return axdr.structure(*(value for _, value in pairs))
     flat: list[Data] = []
     for item, value in pairs:
-        flat += [axdr.octets(item.logical_name.to_bytes()), value, *scaler_unit(item)]
+        if item.bare:
+            flat.append(value)
+        else:
+            flat += [axdr.octets(item.logical_name.to_bytes()), value, *scaler_unit(item)]
     return axdr.structure(*flat)
 
 
@@ -217,5 +227,6 @@ class PushFrameEncoder:
                                      control=options.hdlc_control,
                                      max_info=options.hdlc_max_info)
         if options.framing is Framing.MBUS:
-            return mbus.build_frames(payload, segment_size=options.mbus_segment_size)
+            return mbus.build_frames(payload, segment_size=options.mbus_segment_size,
+                                     length_quirk=options.mbus_length_quirk)
         return payload

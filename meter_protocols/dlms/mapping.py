@@ -12,10 +12,17 @@ identity, clock and tariff.
   when the logical device name is not sent.
 - Meter time: the clock object, else the notification's date-time.
 - Tariff: 0-0:96.14.0, a number or a text with the tariff's digit ("RATE1" -> 1).
+- M-Bus sub-meters: an extended or plain register x-b:24.2.x (gas, water, heat on M-Bus
+  channel b) becomes a sub-meter reading (the report's `volume`), its capture time when
+  the push carries it, and stays in the objects; 0-b:96.1.0 is that sub-meter's id (not
+  the meter's).
+- Vendor: when nothing in the push names it, the system title's first three letters (the
+  FLAG id the ciphering meter puts there) do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, tzinfo
 from types import MappingProxyType
@@ -24,18 +31,21 @@ from typing import Any, Final
 from meter_protocols.dlms import cosem_time, units
 from meter_protocols.dlms.axdr import Data, Tag
 from meter_protocols.dlms.cosem import PushContent, PushedItem
-from meter_protocols.dlms.scalers import ScalerResolver
+from meter_protocols.dlms.scalers import CURRENT_CODES, ScalerResolver
 from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.readings import (
     CosemObject,
+    MbusChannel,
     MeterIdentity,
     MeterProtocol,
     MeterReading,
+    ScalerSource,
 )
 from meter_protocols.vendors import vendor_for
 
 _NUMERIC_QUANTITIES: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 _DIGITS: Final = re.compile(r"\d+")
+_LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
 #: The class-4 capture time key, spelled as /api/v1/report/objects spells it.
 CAPTURE_TIME_KEY = "captired_time"
 
@@ -89,8 +99,11 @@ class ReadingBuilder:
         self.resolver = resolver
         self.zone = zone
 
-    def build(self, content: PushContent, notification_time: bytes = b"") -> MeterReading:
+    def build(self, content: PushContent, notification_time: bytes = b"",
+              system_title: bytes = b"") -> MeterReading:
         values: dict[str, float] = {}
+        channels: list[MbusChannel] = []
+        channel_ids: dict[int, str] = {}
         texts: dict[str, str] = {}
         objects: list[CosemObject] = []
         clock: datetime | None = None
@@ -100,28 +113,89 @@ class ReadingBuilder:
             obj, moment = self._object(item, values)
             objects.append(obj)
             short = item.obis.short
+            channel = self._channel(item, obj)
+            if channel is not None:
+                channels.append(channel)
+                continue
             if obj.class_id == 8 and moment is not None and clock is None:
                 clock = moment
                 continue
             if obj.class_id == 3 or item.data.is_container:
                 continue
             text = text_of(item.data)
+            if item.obis.a == 0 and item.obis.b > 0 and short == "96.1.0":
+                # a sub-meter's id, not ours; NULs only: no sub-meter on that channel
+                raw = item.data.value
+                empty = isinstance(raw, bytes) and not raw.strip(b"\x00")
+                channel_ids.setdefault(item.obis.b, "" if empty else text)
+                continue
             texts.setdefault(short, text)
             key = f"{item.obis.a}:{short}"
             names.setdefault(key, text)
             if short == "96.14.0" and tariff is None:
                 tariff = _tariff(item.data, text)
+        objects = self._check_currents(values, objects)
         if clock is None and len(notification_time) == 12:
             clock = cosem_time.parse(notification_time, self.zone)
         return MeterReading(
             protocol=MeterProtocol.DLMS,
             values=MappingProxyType(values),
-            identity=_identity(names, content),
+            identity=_identity(names, content, system_title),
             meter_time=clock,
             tariff=tariff,
             texts=MappingProxyType(texts),
             objects=tuple(objects),
+            mbus=tuple(dataclasses.replace(ch, meter_id=channel_ids.get(ch.bus, ""))
+                       for ch in channels
+                       if ch.value or channel_ids.get(ch.bus) or ch.bus not in channel_ids),
+            layout=content.layout,
         )
+
+    def _check_currents(self, values: dict[str, float],
+                        objects: list[CosemObject]) -> list[CosemObject]:
+        """Currents scaled by the default table that disagree with the frame's power and
+        voltages by decades get the scaler that makes them agree (scalers.py).
+
+        Only the power of a 64-bit register list (Landis+Gyr's long64 pushes, in W under
+        the default table as the E450 column says) is trusted for that; a 32-bit E570
+        sends 0.1 W, and under `default` shows wrong values as the device does."""
+        power_tags = {o.tag for o in objects
+                      if o.logical_name.partition(":")[2] in ("1.7.0", "2.7.0")}
+        if not power_tags or not power_tags <= _LONG64:
+            return objects
+        automatic = {o.logical_name.partition(":")[2]: i for i, o in enumerate(objects)
+                     if o.class_id == 3 and o.scaler_source is ScalerSource.DEFAULT
+                     and o.logical_name.startswith("1-")
+                     and o.logical_name.endswith(CURRENT_CODES)}
+        shift = self.resolver.current_shift(values, automatic)
+        if not shift:
+            return objects
+        out = list(objects)
+        for short, index in automatic.items():
+            obj = out[index]
+            if short not in values or obj.scaler is None or \
+                    not isinstance(obj.value, int | float):
+                continue
+            scaler = obj.scaler + shift
+            values[short] = _scaled(obj.value, scaler)
+            out[index] = dataclasses.replace(obj, scaler=scaler,
+                                             scaler_source=ScalerSource.PLAUSIBILITY)
+        return out
+
+    def _channel(self, item: PushedItem, obj: CosemObject) -> MbusChannel | None:
+        """A sub-meter's register (x-b:24.2.x) as the report's M-Bus channel b."""
+        obis = item.obis
+        raw = item.data.value
+        if (obis.c, obis.d) != (24, 2) or obis.b == 0 or isinstance(raw, bool) \
+                or not isinstance(raw, int | float):
+            return None
+        scaler = obj.scaler if obj.scaler is not None else 0
+        captured = None
+        stamp = item.extra.get("capture_time")
+        if isinstance(stamp, Data) and isinstance(stamp.value, bytes):
+            captured = cosem_time.parse(stamp.value, self.zone)
+        return MbusChannel(bus=obis.b, captured_at=captured, value=_scaled(raw, scaler),
+                           unit=units.symbol(item.unit) or None)
 
     def _object(self, item: PushedItem, values: dict[str, float]
                 ) -> tuple[CosemObject, datetime | None]:
@@ -144,6 +218,9 @@ class ReadingBuilder:
             return CosemObject(name, class_id, data.tag, data.size, shown,
                                extra=MappingProxyType(extra)), moment
         raw = data.value
+        numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+        if class_id == 1 and numeric and (item.obis.c, item.obis.d) == (24, 2):
+            class_id = 4 if item.extra.get("capture_time") is not None else 3
         if class_id in (3, 4) and isinstance(raw, int | float) and not isinstance(raw, bool):
             short = item.obis.short
             scaler, source = self.resolver.resolve(short, raw, meter=item.scaler,
@@ -198,7 +275,8 @@ def _tariff(data: Data, text: str) -> int | None:
     return int(match.group()) if match else None
 
 
-def _identity(names: dict[str, str], content: PushContent) -> MeterIdentity:
+def _identity(names: dict[str, str], content: PushContent,
+              system_title: bytes = b"") -> MeterIdentity:
     def first(*keys: str) -> str:
         for key in keys:
             if names.get(key):
@@ -214,6 +292,10 @@ def _identity(names: dict[str, str], content: PushContent) -> MeterIdentity:
         prefix, vendor = content.prefix, content.vendor
     elif not vendor and content.vendor:
         vendor = content.vendor
+    title = system_title[:3]
+    if not prefix and len(title) == 3 and title.isalpha() and title.isupper():
+        prefix = title.decode("ascii")
+        vendor = vendor_for(prefix)
     return MeterIdentity(meter_id=meter_id, logical_name=logical_name, model=model,
                          vendor=vendor, prefix=prefix)
 

@@ -8,6 +8,11 @@ bit 4 set on the last segment. Two bytes follow (source and destination TSAP, 0x
 the APDU is the concatenation of what follows them in every segment.
 
 Short frames (0x10 ...) and the single-character acknowledgement 0xE5 are skipped quietly.
+
+The Sagemcom T210-D (Netz NÖ) sends a first segment of 257 bytes C..data with L = 0x01
+(the length mod 256) and a checksum and stop byte after all 257: when the stop byte is
+not where L says, the frame is read as 256 bytes longer, and taken if its checksum holds.
+`build_frames(..., length_quirk=True)` sends the same.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ STSAP = 0x01
 DTSAP = 0x67
 #: Longest user data per long frame: L is one byte and counts C, A, CI too.
 MAX_USER_DATA = 252
-MAX_BUFFER = 2 * 262
+#: ... except that a Sagemcom T210-D sends up to 257 bytes (C..data) with L = 257 mod 256.
+MAX_QUIRK_LENGTH = 258
+MAX_BUFFER = 2 * (MAX_QUIRK_LENGTH + 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +49,25 @@ class MbusFrame:
     size: int  # bytes on the wire
 
 
+def _total(buf: bytearray | bytes, at: int) -> int:
+    """Bytes of the long frame at buf[at] (header read): 6 + L, or 256 more when the stop
+    byte is not where L puts it (the Sagemcom T210-D writes L mod 256)."""
+    length = buf[at + 1]
+    total = length + 6
+    if length < 3 or (len(buf) - at >= total and buf[at + total - 1] != STOP):
+        total += 256
+    return total
+
+
 def _check(buf: bytearray | bytes, at: int) -> MbusFrame | Problem | None:
     """The long frame at buf[at], a problem, or None when more bytes are needed."""
     if len(buf) - at < 4:
         return None
     length = buf[at + 1]
-    if buf[at + 2] != length or buf[at + 3] != START or length < 3:
+    if buf[at + 2] != length or buf[at + 3] != START:
         return problem(ProblemKind.UNKNOWN_FORMAT, "not an M-Bus long frame header",
                        bytes(buf[at:at + 4]))
-    total = length + 6
+    total = _total(buf, at)
     if len(buf) - at < total:
         return None
     frame = bytes(buf[at:at + total])
@@ -96,7 +113,7 @@ class MbusFramer(StreamBuffer):
             if isinstance(result, MbusFrame):
                 del buf[:result.size]
             elif result.kind is ProblemKind.BAD_CRC:
-                del buf[:len(result.data)]
+                del buf[:_total(buf, 0)]  # the whole frame (a problem keeps 256 bytes)
             else:
                 del buf[:1]
         if len(buf) > MAX_BUFFER:
@@ -194,10 +211,15 @@ class MbusAssembler:
 
 
 def build_frames(payload: bytes, *, segment_size: int = 245, control: int = C_SND_UD,
-                 address: int = A_BROADCAST) -> bytes:
-    """An APDU as DLMS transport segments in long frames."""
-    if not 1 <= segment_size <= MAX_USER_DATA - 2:
-        raise ProtocolError(f"M-Bus segment size must be 1..{MAX_USER_DATA - 2}")
+                 address: int = A_BROADCAST, length_quirk: bool = False) -> bytes:
+    """An APDU as DLMS transport segments in long frames.
+
+    `length_quirk`: segments may carry up to 252 bytes of APDU (257 bytes C..data) with
+    L written mod 256, as the Sagemcom T210-D does.
+    """
+    limit = MAX_QUIRK_LENGTH - 6 if length_quirk else MAX_USER_DATA - 2
+    if not 1 <= segment_size <= limit:
+        raise ProtocolError(f"M-Bus segment size must be 1..{limit}")
     chunks = [payload[i:i + segment_size] for i in range(0, len(payload), segment_size)] \
         or [b""]
     if len(chunks) > 16:
@@ -206,6 +228,7 @@ def build_frames(payload: bytes, *, segment_size: int = 245, control: int = C_SN
     for seq, chunk in enumerate(chunks):
         ci = seq | (FIN_BIT if seq == len(chunks) - 1 else 0)
         user = bytes((control, address, ci, STSAP, DTSAP)) + chunk
-        out += bytes((START, len(user), len(user), START)) + user
+        length = len(user) & 0xFF
+        out += bytes((START, length, length, START)) + user
         out += bytes((sum(user) & 0xFF, STOP))
     return bytes(out)

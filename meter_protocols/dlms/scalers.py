@@ -11,10 +11,17 @@ The order, for each register value (manual 6.4/6.5, scalers-configuration.md):
    non-zero value is obviously off by powers of ten (a voltage of 2345 is 234.5 V). Like
    the device's "detection stage", that decision is kept until the meter or the settings
    change (`ScalerResolver.reset`).
+   Currents have no narrow range of their own; in a 64-bit register list (whose powers
+   are in W under the E450 column) they are checked against the frame's own power and
+   voltages instead (`current_shift`): when the phases' U x I is off from the apparent
+   power by a factor of 30 or more (a load frame of a Landis+Gyr E570 with 64-bit
+   registers reads 100x off under the E450 column), the current scalers move by the power
+   of ten that closes the gap, decided once like the other corrections.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +84,8 @@ _ENERGY = tuple(f"{c}.8.{t}" for c in (1, 2, 3, 4) for t in (0, 1, 2))
 _PHASE_POWER = tuple(f"{base + k}.7.0" for base in (20, 40, 60) for k in (1, 2, 3, 4))
 _VOLTAGE = ("32.7.0", "52.7.0", "72.7.0")
 _CURRENT = ("31.7.0", "51.7.0", "71.7.0")
+#: The phase currents (C.D.E), whose automatic scaler the frame's power checks.
+CURRENT_CODES: Final = tuple(f":{code}" for code in _CURRENT)
 
 #: Built-in automatic table: the E450 column of scalers-configuration.md.
 DEFAULT_TABLE: Final[dict[str, int]] = _table((
@@ -98,6 +107,15 @@ PLAUSIBLE: Final[dict[str, tuple[float, float]]] = {
     "14.7.0": (40.0, 70.0),
     **dict.fromkeys(("13.7.0", "33.7.0", "53.7.0", "73.7.0"), (0.0, 1.0)),
 }
+
+
+#: The voltage assumed for a phase whose voltage the frame does not carry (V).
+NOMINAL_VOLTAGE: Final = 230.0
+#: Below this apparent power (VA) a frame says too little about its currents.
+CURRENT_CHECK_MIN_VA: Final = 100.0
+#: U x I off from the apparent power by at least this many decades is a wrong scaler
+#: (a power factor down to 0.03 or a power register that lags stays below it).
+CURRENT_CHECK_DECADES: Final = 1.5
 
 
 class ScalerResolver:
@@ -139,6 +157,28 @@ class ScalerResolver:
             if scaler is not None:
                 return scaler, ScalerSource.LGE570
         return self._automatic(short, raw, layout)
+
+    def current_shift(self, values: Mapping[str, float], automatic: Iterable[str]) -> int:
+        """How many decades the automatic current scalers must move for this frame's
+        currents to agree with its power and voltages (0: they agree, or it cannot be told
+        yet). `automatic`: the currents whose scaler came from the default table. The
+        decision is kept (as learned scalers) until `reset`."""
+        codes = [c for c in automatic if c in _CURRENT]
+        if not codes or any(c in self._learned for c in codes):
+            return 0
+        # The E570's push carries no voltages: the nominal 230 V stands in for them.
+        volt_amps = sum((values.get(v) or NOMINAL_VOLTAGE) * abs(values.get(i, 0.0))
+                        for v, i in zip(_VOLTAGE, _CURRENT, strict=True) if i in codes)
+        active = values.get("1.7.0", 0.0) + values.get("2.7.0", 0.0)
+        reactive = values.get("3.7.0", 0.0) + values.get("4.7.0", 0.0)
+        apparent = math.hypot(active, reactive)
+        if apparent < CURRENT_CHECK_MIN_VA or volt_amps <= 0:
+            return 0
+        decades = math.log10(volt_amps / apparent)
+        shift = -round(decades) if abs(decades) >= CURRENT_CHECK_DECADES else 0
+        for code in codes:
+            self._learned[code] = DEFAULT_TABLE.get(code, 0) + shift
+        return shift
 
     def _automatic(self, short: str, raw: float, layout: int | None) -> tuple[int, ScalerSource]:
         learned = self._learned.get(short)

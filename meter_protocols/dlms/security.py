@@ -1,4 +1,4 @@
-"""General ciphering of APDUs with AES-128-GCM (IEC 62056-5-3 security suite 0).
+"""General ciphering of APDUs with AES-128-GCM (IEC 62056-5-3 security suites 0 and 1).
 
 general-glo-ciphering (0xDB) and general-ded-ciphering (0xDF) carry: the system title
 (octet string, 8 bytes), then an octet string holding the security control byte, the
@@ -7,6 +7,10 @@ invocation counter (4 bytes), the ciphertext and, when authenticated, a 12-byte 
 Security control: bits 0-3 suite, bit 4 authentication, bit 5 encryption, bit 6 broadcast
 key, bit 7 compression. Nonce = system title || invocation counter. With authentication
 the additional data is SC || AK (and, authentication only, the plaintext too).
+
+Suite 1 ciphers with the same AES-128-GCM as suite 0 (it differs in key agreement and
+signatures, which a push does not use): TINETZ, Salzburg and Vorarlberg Kaifa MA309 meters
+send security control 0x21 (suite 1, encryption, no tag). Suite 2 (AES-256) is not read.
 
 Without an authentication key an authenticated frame is still decrypted (the key is
 optional on the device): the tag is then not checked and a wrong encryption key shows as a
@@ -34,6 +38,9 @@ ENCRYPTION = 0x20
 BROADCAST = 0x40
 COMPRESSION = 0x80
 TAG_LENGTH = 12
+SUITE_MASK = 0x0F
+#: Security suites whose ciphering this module reads (both AES-128-GCM).
+SUITES = (0, 1)
 
 _HEX32 = re.compile(r"[0-9A-Fa-f]{32}")
 
@@ -149,12 +156,12 @@ def parse_ciphered(apdu: bytes) -> CipheredApdu:
 def decrypt(apdu: CipheredApdu, keys: DlmsKeys) -> tuple[bytes, bool]:
     """The plaintext APDU and whether its tag was verified.
 
-    Raises KeyRequiredError, DecryptionError, or SecurityError for what suite 0 does not
-    cover (other suites, compression).
+    Raises KeyRequiredError, DecryptionError, or SecurityError for what suites 0 and 1 do
+    not cover (other suites, compression).
     """
     sc = apdu.security_control
-    if sc & 0x0F:
-        raise SecurityError(f"security suite {sc & 0x0F} is not supported")
+    if sc & SUITE_MASK not in SUITES:
+        raise SecurityError(f"security suite {sc & SUITE_MASK} is not supported")
     if sc & COMPRESSION:
         raise SecurityError("compressed APDUs are not supported")
     if len(apdu.system_title) != 8:
@@ -197,8 +204,8 @@ def encrypt(plaintext: bytes, *, system_title: bytes, invocation_counter: int,
         raise ProtocolError(f"0x{service:02X} is not a ciphering service")
     if len(system_title) != 8:
         raise ProtocolError("the system title has 8 bytes")
-    if security_control & 0x8F:
-        raise ProtocolError("only security suite 0 without compression is supported")
+    if security_control & COMPRESSION or security_control & SUITE_MASK not in SUITES:
+        raise ProtocolError("only security suites 0 and 1 without compression are supported")
     if not 0 <= invocation_counter <= 0xFFFFFFFF:
         raise ProtocolError("invocation counter out of range")
     ek, ak = keys.encryption_key, keys.authentication_key

@@ -1,5 +1,8 @@
 """Cutting a byte stream into P1 telegrams ("/" ... "!" CRC CRLF), with a bounded buffer.
 
+A telegram ends with its CRC line: four CRC digits after "!" complete it at once, whether
+CR LF follows or not; without a CRC (DSMR 2.2/3) the line end or the next "/" does.
+
 dsmr-parser's TelegramBuffer works on text and keeps everything it is given until a
 telegram completes; a meter line can deliver endless garbage, so this framer works on
 bytes and never holds more than `max_size` bytes of an unfinished telegram.
@@ -16,6 +19,20 @@ MAX_TELEGRAM = 8192
 #: "!" + up to four CRC digits + CR LF, with a little slack for padding NULs.
 _MAX_TRAILER = 8
 _IGNORABLE = frozenset(b"\r\n\t \x00\xff")
+_HEX = frozenset(b"0123456789ABCDEFabcdef")
+
+
+def _crc_end(buf: bytearray, bang: int) -> int:
+    """Where the telegram ends when "!" is followed by four CRC digits, or by fewer (or
+    none) and then the next telegram's "/"; 0 when a line end must decide."""
+    at = bang + 1
+    while at < len(buf) and at - bang <= 4 and buf[at] in _HEX:
+        at += 1
+    if at - bang == 5:
+        return at
+    if buf[at:at + 1] == b"/":
+        return at
+    return 0
 
 
 class TelegramFramer(StreamBuffer):
@@ -52,6 +69,13 @@ class TelegramFramer(StreamBuffer):
                                        bytes(buf[:64])))
                     buf.clear()
                 break
+            crc_end = _crc_end(buf, bang)
+            if crc_end > 0:
+                # The CRC line ends the telegram: a meter's last telegram before a pause, or
+                # a reader that splits on "!XXXX", has no CR LF after it.
+                out.append(bytes(buf[:crc_end]) + b"\r\n")
+                del buf[:crc_end]
+                continue
             end = buf.find(b"\n", bang)
             if end < 0:
                 if len(buf) - bang > _MAX_TRAILER:

@@ -52,6 +52,12 @@ class MeterType:
     def model(self) -> str:
         return METER_TYPES.get(self.type_code, f"KMP type {self.type_code:04X}")
 
+    @property
+    def model_text(self) -> str:
+        """The model as a whatwatt Go shows it: the type and its revision in hexadecimal
+        digits ("OMNIPOWER rev. AF1" for revision 0x0AF1)."""
+        return f"{self.model} rev. {self.revision:X}"
+
 
 # Gateway side: requests out, answers in.
 

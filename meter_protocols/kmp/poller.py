@@ -67,6 +67,7 @@ from meter_protocols.kmp.registers import (
     DATE_REGISTER,
     OMNIPOWER_POLL,
     REGISTERS,
+    TARIFF_REGISTER,
     batches,
 )
 from meter_protocols.kmp.values import RegisterValue, unit
@@ -83,7 +84,11 @@ from meter_protocols.readings import (
 )
 
 VENDOR = "Kamstrup"
-PREFIX = "KAM"
+#: What a whatwatt Go shows as meter.prefix for a meter it reads with KMP (a real
+#: OMNIPOWER's report): the protocol, not the FLAG id KAM its DLMS pushes carry.
+PREFIX = "KMP"
+#: meter.protocol_version of that report.
+PROTOCOL_VERSION = "0"
 #: Problems that mean the answer to the outstanding request was destroyed.
 _BROKEN_ANSWER = frozenset((ProblemKind.BAD_CRC, ProblemKind.TRUNCATED, ProblemKind.MALFORMED,
                             ProblemKind.OVERSIZE))
@@ -325,7 +330,12 @@ class KmpPoller:
 
     def _finish(self, now: float) -> None:
         self.cycles += 1
-        self._pending.append(FrameDecoded(self._reading(), self._wire_bytes))
+        reading = self._reading()
+        if reading.has_values:
+            self._pending.append(FrameDecoded(reading, self._wire_bytes))
+        else:  # OK needs values: a meter that answers with none is a problem
+            self._pending.append(problem(ProblemKind.NO_KNOWN_VALUES, "no known value in "
+                                         f"{len(self._collected)} registers of the cycle"))
         self._state = PollerState.IDLE
         self._due = max(self._cycle_start + self.interval, now)
 
@@ -356,17 +366,22 @@ class KmpPoller:
         if meter_id:
             texts["96.1.0"] = meter_id
         if self._meter_type is not None:
-            texts["0.2.0"] = self._meter_type.revision_text
+            texts["0.2.0"] = f"{self._meter_type.revision:X}"
+        meter_type = self._meter_type
         identity = MeterIdentity(
             meter_id=meter_id,
-            model=self._meter_type.model if self._meter_type is not None else "",
+            logical_name=meter_type.model if meter_type is not None else "",
+            model=meter_type.model_text if meter_type is not None else "",
             vendor=VENDOR,
             prefix=PREFIX,
         )
+        tariff = self._collected.get(TARIFF_REGISTER)
         return MeterReading(
             protocol=MeterProtocol.KMP,
             values=MappingProxyType(values),
             identity=identity,
+            protocol_version=PROTOCOL_VERSION,
+            tariff=int(tariff.value) if tariff is not None and tariff.value > 0 else None,
             meter_time=meter_time(self._collected.get(DATE_REGISTER),
                                   self._collected.get(CLOCK_REGISTER), self.zone),
             texts=MappingProxyType(texts),

@@ -32,7 +32,7 @@ from meter_protocols.kmp.commands import (
     type_response,
 )
 from meter_protocols.kmp.framer import KmpFramer
-from meter_protocols.kmp.registers import REGISTERS, KmpRegister
+from meter_protocols.kmp.registers import REGISTERS, TARIFF_REGISTER, KmpRegister
 from meter_protocols.kmp.values import CLOCK, DATE, RegisterValue, encode_value, unit
 from meter_protocols.simulator.profile import Profile
 from meter_protocols.simulator.state import MeterSnapshot
@@ -106,6 +106,8 @@ def register_value(spec: KmpRegister, snap: MeterSnapshot) -> RegisterValue | No
     if spec.unit == DATE:
         t = snap.meter_time
         return encode_value(spec.id, DATE, t.year % 100 * 10000 + t.month * 100 + t.day, 0)
+    if spec.id == TARIFF_REGISTER:
+        return encode_value(spec.id, spec.unit, snap.tariff, 0)
     if spec.obis is None or spec.obis not in snap.values:
         return None
     base = Decimal(snap.values[spec.obis])

@@ -69,6 +69,7 @@ UNITS: Final[dict[int, Unit]] = _units()
 KWH: Final = 2
 KVARH: Final = 14
 KW: Final = 22
+KVAR: Final = 26
 VOLT: Final = 33
 AMPERE: Final = 34
 NO_UNIT: Final = 0

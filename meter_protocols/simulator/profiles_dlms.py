@@ -163,7 +163,7 @@ SPECS: dict[str, tuple[PushLayout, FrameOptions]] = {
 }
 
 
-def _security_control(keys: MeterKeys | None) -> int:
+def security_control(keys: MeterKeys | None) -> int:
     if keys is None or not keys.encryption_key:
         return 0
     return 0x30 if keys.authentication_key else 0x20
@@ -176,7 +176,7 @@ class DlmsPushEncoder:
         self.profile = profile
         self.layout = layout
         keys = profile.keys
-        sc = options.security_control or _security_control(keys)
+        sc = options.security_control or security_control(keys)
         self.frames = PushFrameEncoder(
             dataclasses.replace(options, security_control=sc),
             keys=DlmsKeys.from_hex(keys.encryption_key, keys.authentication_key) if keys
@@ -194,8 +194,10 @@ class DlmsPushEncoder:
 
 def encoder_for(profile: Profile, **options: Any) -> DlmsPushEncoder:
     """The profile's meter with some frame options changed (framing, segmentation...)."""
+    from meter_protocols.simulator.profiles_austria import SPECS as AUSTRIA  # noqa: PLC0415
+
     try:
-        layout, frames = SPECS[profile.name]
+        layout, frames = {**SPECS, **AUSTRIA}[profile.name]
     except KeyError:
         raise ProtocolError(f"{profile.name} is not a DLMS profile") from None
     return DlmsPushEncoder(profile, layout, dataclasses.replace(frames, **options))

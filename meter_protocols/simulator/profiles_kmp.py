@@ -12,10 +12,11 @@ from meter_protocols.readings import Interface, MeterIdentity, MeterProtocol
 from meter_protocols.simulator.load import LoadParams
 from meter_protocols.simulator.profile import Profile
 
-#: The OMNIPOWER three-phase meter as emulated: type code and revision are ours (real
-#: GetType codes are not public); it has every register a gateway polls.
+#: The OMNIPOWER three-phase meter as emulated: the type code is ours (real GetType codes
+#: are not public), the revision gives the "rev. AF1" of a real OMNIPOWER's report; it has
+#: every register a gateway polls.
 OMNIPOWER_MODEL = KmpMeterModel(
-    meter_type=MeterType(type_code=0x0684, revision=0x0203),  # revision "B3"
+    meter_type=MeterType(type_code=0x0684, revision=0x0AF1),
     registers=OMNIPOWER_POLL,
 )
 
@@ -31,16 +32,19 @@ KAMSTRUP_OMNIPOWER = Profile(
            "examples (vectors in shared/fixtures/real/kmp); register ids: "
            "meter_protocols/kmp/registers.py (public community tables, some assumed); "
            "line 9600 8N2: KMP electricity-meter readers (9600 baud) with the two stop "
-           "bits of KMP framing; 4 s cycle as seen on OMNIPOWER installations",
+           "bits of KMP framing; 4 s cycle as seen on OMNIPOWER installations; identity, "
+           "resolutions and register set: a real OMNIPOWER's whatwatt Go report "
+           "(energies to 0.001 kWh, tariffs T1/T2, reactive powers, rev. AF1, prefix KMP)",
     protocol=MeterProtocol.KMP,
     interface=Interface.TTL,
     line=LINE,
     interval=4.0,
     identity=MeterIdentity(
         meter_id="70312845",
-        model="OMNIPOWER",
+        logical_name="OMNIPOWER",
+        model="OMNIPOWER rev. AF1",
         vendor="Kamstrup",
-        prefix="KAM",
+        prefix="KMP",
     ),
     mode="pull",
     phases=3,

@@ -33,7 +33,11 @@ PROTOCOLS = {"ensor-ers": (MeterProtocol.DSMR, Interface.P1),
              "lg-e450": (MeterProtocol.DLMS, Interface.MBUS),
              "kaifa-ma309": (MeterProtocol.DLMS, Interface.MBUS),
              "iskra-am550": (MeterProtocol.DLMS, Interface.P1),
-             "kamstrup-omnipower": (MeterProtocol.KMP, Interface.TTL)}
+             "kamstrup-omnipower": (MeterProtocol.KMP, Interface.TTL),
+             "tinetz-ma309": (MeterProtocol.DLMS, Interface.MBUS),
+             "netznoe-t210d": (MeterProtocol.DLMS, Interface.MBUS),
+             "wienernetze-im350": (MeterProtocol.DLMS, Interface.TTL),
+             "netzburgenland-e450": (MeterProtocol.DLMS, Interface.MBUS)}
 
 
 @contextlib.asynccontextmanager
@@ -197,7 +201,9 @@ async def test_kmp_meter_values_agree_with_the_meter(tmp_path: Path) -> None:
         await wait_status(device, "OK", timeout=60)
 
 
-@pytest.mark.parametrize("profile", ["lg-e570", "kamstrup-omnipower", "iskra-am550"])
+@pytest.mark.parametrize("profile", ["lg-e570", "kamstrup-omnipower", "iskra-am550",
+                                     "tinetz-ma309", "netznoe-t210d", "wienernetze-im350",
+                                     "netzburgenland-e450"])
 async def test_profiles_over_a_real_pty(tmp_path: Path, profile: str) -> None:
     clock = ScaledClock(SPEED, ENSOR_MOMENT)
     meter = VirtualMeter(get_profile(profile), seed=1, start=clock.time(), zone=ZURICH)

@@ -119,6 +119,28 @@ def test_mbus_checksum_missing_and_repeated_segment() -> None:
         assert [type(m) for m in good] == [LinkMessage]
 
 
+@pytest.mark.parametrize("size", [250, 251, 252])
+def test_mbus_length_mod_256_frames(size: int) -> None:
+    """257..259 bytes C..data with L = length mod 256 (Sagemcom T210-D) are read whole,
+    alone, behind another frame and fed byte by byte; a bad checksum is still one."""
+    payload = bytes(range(256))[:size] + b"tail" * 5
+    wire = mbus.build_frames(payload, segment_size=size, length_quirk=True)
+    assert wire[1] == wire[2] == (size + 5) & 0xFF
+    plain = mbus.build_frames(b"\x0f\x01")
+    stream = plain + wire
+    framer = MbusFramer()
+    frames = [f for b in stream for f in framer.feed(bytes((b,)))]
+    assert [type(f) for f in frames] == [MbusFrame] * 3
+    assembler = MbusAssembler()
+    [message] = [m for f in frames[1:] if isinstance(f, MbusFrame) for m in assembler.push(f)]
+    assert isinstance(message, LinkMessage) and message.payload == payload
+    bad = bytearray(wire)
+    bad[100] ^= 0x01
+    [first, second] = MbusFramer().feed(bytes(bad))
+    assert isinstance(first, Problem) and first.kind is ProblemKind.BAD_CRC
+    assert isinstance(second, MbusFrame)
+
+
 def test_mbus_skips_ack_and_short_frames() -> None:
     wire = b"\xe5" + bytes.fromhex("105bfe5916") + mbus.build_frames(b"\x0f\x01")
     out = MbusFramer().feed(wire)

@@ -209,3 +209,50 @@ def test_unit_code_shown_for_registers_without_scaler_unit() -> None:
     obj = reading.objects[0]
     assert (obj.class_id, obj.unit, obj.scaler, obj.value) == (3, 30, 0, 5)
     assert axdr.Tag(obj.tag) is Tag.UINT32
+
+
+def _e570_long64(currents: int, powers: int = 7849, *, with_voltage: bool = False,
+                 reactive: int = 600) -> bytes:
+    """A load frame shaped like a Landis+Gyr E570 64-bit push (long64 powers and
+    currents, long64-unsigned energies, no scaler_unit, no voltages unless asked)."""
+    raw: dict[str, tuple[int, int | float]] = {
+        "1.7.0": (Tag.INT64, powers), "2.7.0": (Tag.INT64, 0), "3.7.0": (Tag.INT64, reactive),
+        "4.7.0": (Tag.INT64, 0), "1.8.0": (Tag.UINT64, 862055),
+        "31.7.0": (Tag.INT64, currents), "51.7.0": (Tag.INT64, currents),
+        "71.7.0": (Tag.INT64, currents)}
+    if with_voltage:
+        raw |= {"32.7.0": (Tag.INT64, 231), "52.7.0": (Tag.INT64, 229),
+                "72.7.0": (Tag.INT64, 232)}
+    return _raw_push(raw)
+
+
+@pytest.mark.parametrize(("raw", "voltage", "amps", "source"), [
+    (11, False, 11.0, ScalerSource.PLAUSIBILITY),  # sent in A: 100x low under -2
+    (113700, False, 11.37, ScalerSource.PLAUSIBILITY),  # sent in 0.1 mA: 100x high
+    (11, True, 11.0, ScalerSource.PLAUSIBILITY),  # with the frame's own voltages
+    (1137, True, 11.37, ScalerSource.DEFAULT),  # 0.01 A: agrees, left alone
+])
+def test_e570_long64_currents_are_checked_against_the_frames_power(
+        raw: int, voltage: bool, amps: float, source: ScalerSource) -> None:
+    """Three phases of ~11.4 A at ~230 V carry the frame's 7.9 kVA."""
+    decoder = DlmsDecoder()
+    [reading] = readings(decoder.feed(_e570_long64(raw, with_voltage=voltage)))
+    assert reading.values["31.7.0"] == pytest.approx(amps)
+    current = next(o for o in reading.objects if o.logical_name == "1-0:31.7.0")
+    assert current.scaler_source is source
+    assert reading.values["1.7.0"] == 7849.0  # the power itself is never touched
+    # decided once: the next frame, even without load, keeps the corrected scaler
+    [idle] = readings(decoder.feed(_e570_long64(raw, powers=0)))
+    assert idle.values["31.7.0"] == pytest.approx(amps)
+
+
+def test_current_check_needs_load_and_leaves_meter_scalers_alone() -> None:
+    decoder = DlmsDecoder()
+    [idle] = readings(decoder.feed(_e570_long64(11, powers=0, reactive=0)))
+    assert idle.values["31.7.0"] == pytest.approx(0.11)  # no load: nothing to tell by
+    [loaded] = readings(decoder.feed(_e570_long64(11)))
+    assert loaded.values["31.7.0"] == pytest.approx(11.0)  # decided at the first load
+    sent = _raw_push({"1.7.0": (Tag.INT64, 7849), "31.7.0": (Tag.INT64, 11)},
+                     scaler_unit=True)
+    [own] = readings(DlmsDecoder().feed(sent))
+    assert own.values["31.7.0"] == 11.0  # the meter's own scaler (0) stands

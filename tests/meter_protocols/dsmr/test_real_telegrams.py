@@ -171,3 +171,22 @@ def test_flipped_digit_is_rejected_and_never_becomes_a_reading() -> None:
     events = DsmrDecoder().feed(flipped)
     assert len(events) == 1 and isinstance(events[0], Problem)
     assert events[0].kind.value == "bad_crc"
+
+
+@pytest.mark.parametrize("path", TELEGRAM_FILES, ids=lambda p: p.name)
+def test_the_crc_line_ends_a_telegram_without_cr_lf(path: Path) -> None:
+    """Telegrams cut after "!XXXX" (the last before a pause, or split by a reader) decode at
+    once, back to back, without waiting for a line end or the end of input."""
+    raw = path.read_bytes().rstrip(b"\r\n")
+    expected = decode_file(path)
+    decoder = DsmrDecoder(ZoneInfo("Europe/Amsterdam"))
+    events = decoder.feed(raw + raw)
+    frames = [e.reading for e in events if isinstance(e, FrameDecoded)]
+    has_crc = re.search(rb"![0-9A-Fa-f]{4}$", raw) is not None
+    if has_crc:
+        assert [e for e in events if isinstance(e, Problem)] == []
+        assert len(frames) == 2
+        assert frames[0].values == expected.values
+    else:  # no CRC (DSMR 2.2/3, EasyMeter): a line end or the next "/" ends the first one
+        assert frames
+        assert frames[0].values == expected.values

@@ -86,14 +86,23 @@ def test_one_cycle_reads_everything_and_agrees_with_the_meter() -> None:
     # Energies, powers, voltages, currents are all there and meaningful.
     assert reading.values["1.8.0"] > 13_000_000
     assert reading.values["32.7.0"] > 200
+    # As a real OMNIPOWER's whatwatt Go report shows it.
     identity = reading.identity
-    assert (identity.meter_id, identity.vendor, identity.prefix, identity.model) == (
-        "70312845", "Kamstrup", "KAM", "OMNIPOWER")
+    assert (identity.meter_id, identity.vendor, identity.prefix, identity.model,
+            identity.logical_name) == (
+        "70312845", "Kamstrup", "KMP", "OMNIPOWER rev. AF1", "OMNIPOWER")
+    assert reading.protocol_version == "0"
+    assert reading.tariff == snapshot.tariff
+    # Energies to the watt-hour (0.001 kWh), the tariff registers adding up to the total.
+    assert reading.values["1.8.0"] == pytest.approx(snapshot.values["1.8.0"], abs=0.5)
+    assert reading.values["1.8.1"] + reading.values["1.8.2"] == pytest.approx(
+        reading.values["1.8.0"], abs=1.0)
+    assert {"3.7.0", "4.7.0", "2.8.1", "2.8.2"} <= set(reading.values)
     assert reading.meter_time == snapshot.meter_time.replace(microsecond=0)
-    assert reading.texts["0.2.0"] == "B3"
+    assert reading.texts["0.2.0"] == "AF1"
     assert decoded.size == sum(len(meter.receive(r, T0)) for _, r in wire.requests)
-    # GetType, GetSerialNo, then three GetRegister batches of at most 8.
-    assert wire.cids() == [0x01, 0x02, 0x10, 0x10, 0x10]
+    # GetType, GetSerialNo, then four GetRegister batches of at most 8.
+    assert wire.cids() == [0x01, 0x02, 0x10, 0x10, 0x10, 0x10]
 
 
 def test_cycles_repeat_on_the_interval_grid_with_realistic_timing() -> None:
@@ -198,6 +207,24 @@ def test_registers_the_meter_lacks_are_reported_once_and_not_asked_again() -> No
         assert set(decoded.reading.values) == EXPECTED - {"52.7.0", "72.7.0", "51.7.0", "71.7.0"}
     asked = b"".join(r for t, r in wire.requests if t > T0 + 1)
     assert (0x041F).to_bytes(2, "big") not in asked
+
+
+def test_a_meter_with_only_clock_registers_gives_no_reading() -> None:
+    """OK needs values: a cycle that reads no register with a value is a problem."""
+    clock_only = KmpMeterModel(OMNIPOWER_MODEL.meter_type, (0x03EA, 0x03EB))
+
+    class Meter:
+        def __init__(self) -> None:
+            self.meter = _meter()
+            self.responder = KmpResponder(PROFILE, clock_only)
+
+        def receive(self, data: bytes, t: float) -> bytes:
+            return self.responder.receive(data, lambda: self.meter.snapshot(t))
+
+    wire = Exchange(_poller(), Meter())
+    wire.run_until(T0 + 8)
+    assert wire.readings() == []
+    assert len(wire.problems(ProblemKind.NO_KNOWN_VALUES)) == 3
 
 
 def test_echoed_requests_are_ignored() -> None:

@@ -24,7 +24,8 @@ def test_profile_is_registered_with_kmp_settings() -> None:
     assert profile.line == LineSettings.parse("9600 8N2")
     assert profile.interval == 4.0
     assert profile.encoder is None
-    assert (profile.identity.vendor, profile.identity.prefix) == ("Kamstrup", "KAM")
+    assert (profile.identity.vendor, profile.identity.prefix) == ("Kamstrup", "KMP")
+    assert profile.identity.model == OMNIPOWER_MODEL.meter_type.model_text
     assert profile.identity.meter_id.isdigit()
     assert len(profile.identity.meter_id) == 8
     # The meter has every register the gateway polls, so an OMNIPOWER cycle is complete.
