@@ -143,6 +143,8 @@ class ProblemKind(StrEnum):
     #: A complete, valid frame that carries no value the device knows (a push layout read
     #: to the end with nothing to report): never a reading, since OK needs values.
     NO_KNOWN_VALUES = "no_known_values"
+    #: a well-formed (so deciphered) frame whose layout the decoder does not know
+    UNKNOWN_LAYOUT = "unknown_layout"
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ class MeterLink:
     frames: int = 0
     problems: Counter[ProblemKind] = field(default_factory=Counter)
     failures: int = 0  # unexpected exceptions caught at the link session's boundary
+    last_problem: Problem | None = None  # the latest problem of the meter's input
     encrypted: bool = False
     authenticated: bool = False
     line: str = ""  # the port and its settings, in words
@@ -145,7 +146,11 @@ class Device:
             "interface": link.interface.value,
             "line": link.line,
             "frames": link.frames,
+            "layout": link.reading.layout if link.reading else "",
             "problems": {kind.value: count for kind, count in sorted(link.problems.items())},
+            "last_problem": None if link.last_problem is None else {
+                "kind": link.last_problem.kind.value, "detail": link.last_problem.detail,
+                "data": link.last_problem.data.hex(" ")},
             "failures": link.failures,
             "detection": source() if source is not None else None,
         }
@@ -242,6 +247,7 @@ class Device:
 
     def _on_problem(self, problem: Problem) -> None:
         self.meter.problems[problem.kind] += 1
+        self.meter.last_problem = problem
         status_event = PROBLEM_EVENTS.get(problem.kind)
         if status_event is not None:
             self._transition(status_event)

@@ -82,6 +82,10 @@ DETECTOR_EVENTS: Final[dict[MeterStatus, LinkEvent]] = {
 PROBLEM_EVENTS: Final[dict[ProblemKind, LinkEvent]] = {
     ProblemKind.KEY_REQUIRED: E.KEY_MISSING,
     ProblemKind.DECRYPTION_FAILED: E.KEY_WRONG,
+    # A frame that decodes to no value the device knows never makes an OK (an OK status
+    # always means a report with values).
+    ProblemKind.NO_KNOWN_VALUES: E.UNRECOGNIZED,
+    ProblemKind.UNKNOWN_LAYOUT: E.UNRECOGNIZED,
 }
 
 

@@ -241,6 +241,11 @@ class LinkDetector(Search):
             if w is not None:
                 w.decrypt += 1
             return self._good(now, MeterStatus.ENCRYPTION_KEY, event.detail)
+        if kind in (ProblemKind.UNKNOWN_LAYOUT, ProblemKind.NO_KNOWN_VALUES):
+            # Whole frames of this family at this line, understood up to their content:
+            # the line is right; the meter's layout is what the device cannot read.
+            self._totals = bump(t, other_problems=1)
+            return self._good(now, MeterStatus.NOT_RECOGNIZED, event.detail)
         self._totals = bump(t, other_problems=1)
         return []
 
@@ -271,9 +276,10 @@ class LinkDetector(Search):
             text = f"{cand.family.label} frames decode at {cand.line}"
         elif status is MeterStatus.KEY_REQUIRED:
             text = f"{cand.family.label} frames arrive encrypted at {cand.line} but no key is set"
-        else:
+        elif status is MeterStatus.ENCRYPTION_KEY:
             text = f"{cand.family.label} frames arrive at {cand.line} but the key is wrong"
-        del detail
+        else:
+            text = f"{cand.family.label} frames arrive at {cand.line} but {detail}"
         return self._set_status(status, text)
 
     # -- locked ----------------------------------------------------------------------------

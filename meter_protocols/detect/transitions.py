@@ -5,7 +5,8 @@ Phases and transitions (the only place they are decided; `TRANSITIONS` is this t
 | phase   | trigger    | next    | what happens                                           |
 |---------|------------|---------|--------------------------------------------------------|
 | LISTEN  | FRAME      | LOCKED  | status OK                                              |
-| LISTEN  | CIPHERED   | LOCKED  | status KEY REQUIRED (no key) / ENCRYPTION KEY (wrong)  |
+| LISTEN  | CIPHERED   | LOCKED  | status KEY REQUIRED (no key) / ENCRYPTION KEY (wrong), |
+|         |            |         | or NOT RECOGNIZED (whole frames, layout not known)     |
 | LISTEN  | BURST_END  | LISTEN  | judge the burst: wait on, switch family (same line,   |
 |         |            |         | bytes replayed) or take the next candidate by evidence |
 | LISTEN  | BUSY       | LISTEN  | bytes without pause and no frame: judged like a burst  |
@@ -35,7 +36,7 @@ from meter_protocols.detect.outcome import Phase
 
 class Trigger(StrEnum):
     FRAME = "frame"
-    CIPHERED = "ciphered"
+    CIPHERED = "ciphered"  # whole frames that give no report: keys, or an unknown layout
     BURST_END = "burst_end"
     BUSY = "busy"
     WINDOW_END = "window_end"

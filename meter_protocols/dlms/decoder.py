@@ -339,7 +339,7 @@ class DlmsDecoder:
         content = cosem.extract(body)
         if content is None:
             self.layout = ""
-            return [problem(ProblemKind.UNKNOWN_FORMAT,
+            return [problem(ProblemKind.UNKNOWN_LAYOUT,
                             f"notification body fits no known push layout "
                             f"({cosem.outline(body)}; plaintext {apdu[:24].hex(' ')})", apdu[:64])]
         self.layout = content.layout

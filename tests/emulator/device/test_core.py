@@ -126,3 +126,15 @@ def test_status_strings_are_the_manuals() -> None:
     assert {s.value for s in MeterStatus} == {
         "NOT CONNECTED", "NO DATA", "RECOGNITION", "OK", "ENCRYPTION KEY", "KEY REQUIRED",
         "NOT RECOGNIZED"}
+
+
+@pytest.mark.parametrize("kind", [ProblemKind.NO_KNOWN_VALUES, ProblemKind.UNKNOWN_LAYOUT])
+def test_a_frame_without_known_values_is_never_ok(device: Device, kind: ProblemKind) -> None:
+    device.on_event(problem(kind, "push layout x carries no value the device knows",
+                            b"\x0f\x00"))
+    assert device.meter.status is MeterStatus.NOT_RECOGNIZED
+    assert device.latest is None
+    diagnostics = device.diagnostics()
+    assert diagnostics["last_problem"] == {
+        "kind": kind.value, "detail": "push layout x carries no value the device knows",
+        "data": "0f 00"}

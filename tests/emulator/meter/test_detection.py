@@ -92,6 +92,19 @@ async def test_pure_noise_is_not_recognized_and_the_search_goes_on() -> None:
                               "9600 7E1 inverted"}
 
 
+async def test_noise_after_a_lock_redetects_then_is_not_recognized() -> None:
+    def silent_noise(meter: VirtualMeter, line: VirtualLine) -> None:
+        meter.silent = True
+        line.set_faults(Faults(noise=(NoiseBurst(10.0, 3600.0, rate=3000),)))
+
+    result = await simulate("ensor-ers", duration=40, events={10.0: silent_noise})
+    assert result.sequence() == [S.RECOGNITION, S.OK, S.RECOGNITION, S.NOT_RECOGNIZED]
+    assert len(result.redetects) == 1
+    assert "no frame decoded" in result.redetects[0][1]
+    after = {line for t, line in result.tried if t > 10.0}
+    assert after == {"115200 8N1", "9600 7E1", "115200 8N1 inverted", "9600 7E1 inverted"}
+
+
 async def test_no_signal_is_not_connected_until_the_meter_starts() -> None:
     result = await simulate("lg-e570", duration=40, events={0.0: mute, 25.0: unmute})
     assert result.sequence() == [S.RECOGNITION, S.NOT_CONNECTED, S.RECOGNITION, S.OK]

@@ -176,14 +176,15 @@ async def test_a_meter_that_changes_its_speed_is_found_again(tmp_path: Path) -> 
         assert "9600 7E1" in device.meter.line
 
 
-async def test_pure_noise_is_not_recognized(tmp_path: Path) -> None:
+async def test_noise_from_the_control_api_is_not_recognized(tmp_path: Path) -> None:
+    # The timings of the search are tested on simulated time (test_detection.py); here
+    # the control API's noise reaches the real link.
     async with linked(tmp_path, "ensor-ers") as (device, _):
         device.ports.meter_control.apply({"silent": True, "noise_seconds": 3600})  # type: ignore[union-attr]
         await wait_status(device, "NOT RECOGNIZED", timeout=60)
         detection = device.diagnostics()["detection"]
     assert "no supported protocol fits" in detection["message"]
     assert detection["totals"]["framing_errors"] > 0
-    assert len(detection["tried"]) >= 4
 
 
 async def test_kmp_meter_values_agree_with_the_meter(tmp_path: Path) -> None:

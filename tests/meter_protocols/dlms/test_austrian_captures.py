@@ -153,7 +153,7 @@ def test_a_wrong_key_is_told_from_an_unknown_layout() -> None:
     decoder = DlmsDecoder(keys=keys, framing="raw")
     [event] = decoder.feed(apdu) + decoder.flush()
     assert isinstance(event, Problem)
-    assert event.kind is ProblemKind.UNKNOWN_FORMAT
+    assert event.kind is ProblemKind.UNKNOWN_LAYOUT
     assert event.data.startswith(plain[:16])
     assert plain[:8].hex(" ") in event.detail
     assert decoder.layout == ""

@@ -90,7 +90,7 @@ def test_a_structure_of_another_order_is_an_unknown_layout_named_by_its_bytes() 
     body = structure(STAMP, *WN[:7])  # one value short of any published order
     [event] = decode(body)
     assert isinstance(event, Problem)
-    assert event.kind is ProblemKind.UNKNOWN_FORMAT
+    assert event.kind is ProblemKind.UNKNOWN_LAYOUT
     assert "structure of 8" in event.detail and "0f 00 00 00 01" in event.detail
     assert event.data[:1] == b"\x0f"
 

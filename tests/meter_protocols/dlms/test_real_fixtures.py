@@ -214,5 +214,5 @@ def test_dlms_cosem_glo_ciphering_vector() -> None:
     # the body is an opaque octet string: no push layout, reported, not a reading
     decoder = DlmsDecoder(keys=DlmsKeys.from_hex(vector["key"], vector["ak"]))
     events = decoder.feed(bytes.fromhex(vector["hex"]))
-    assert problems(events) == [ProblemKind.UNKNOWN_FORMAT]
+    assert problems(events) == [ProblemKind.UNKNOWN_LAYOUT]
     assert decoder.security.verified
