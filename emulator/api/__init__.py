@@ -18,9 +18,10 @@ from emulator.api import (
     webui,
 )
 from emulator.api.auth import AUTHENTICATOR, Authenticator
-from emulator.api.common import DEVICE, device_errors
+from emulator.api.common import DEVICE, LOG, device_errors
 from emulator.api.license import license_gate
 from emulator.device.core import Device
+from emulator.runtime.logs import device_log
 
 #: Request bodies larger than this are refused (the manual: JSON up to 8 kB).
 MAX_BODY = 8 * 1024
@@ -33,6 +34,7 @@ def create_app(device: Device, auth: str | Authenticator = "both") -> web.Applic
     app = web.Application(middlewares=[device_errors, authenticator.middleware, license_gate],
                           client_max_size=MAX_BODY)
     app[DEVICE] = device
+    app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, ui_stream, webui):

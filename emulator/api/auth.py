@@ -26,7 +26,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 import time
@@ -37,10 +36,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from emulator.api.common import API_HEADERS, ERROR_BODIES
+from emulator.api.common import API_HEADERS, ERROR_BODIES, log
 from emulator.device.core import Device
-
-_LOG = logging.getLogger(__name__)
 
 MODES = ("digest", "basic", "both")
 #: Seconds a nonce stays valid.
@@ -219,8 +216,8 @@ class Authenticator:
             response = await handler(request)
             return response
         if "Authorization" in request.headers:
-            _LOG.info("%s %s from %s: credentials refused (%s)", request.method, request.path,
-                      request.remote, verdict.value)
+            log(request).info("%s %s from %s: credentials refused (%s)", request.method,
+                              request.path, request.remote, verdict.value)
         return self.challenge(stale=verdict is Verdict.STALE)
 
 

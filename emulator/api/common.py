@@ -9,8 +9,15 @@ from aiohttp import web
 
 from emulator.device.core import Device
 from emulator.device.errors import SettingsError
+from emulator.runtime.logs import DeviceLog
 
 DEVICE: Final = web.AppKey("device", Device)
+#: The API's logger, its lines prefixed with the device id (a fleet serves many devices).
+LOG: Final = web.AppKey("log", DeviceLog)
+
+
+def log(request: web.Request) -> DeviceLog:
+    return request.app[LOG]
 
 #: Headers the device sends with API responses.
 API_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}

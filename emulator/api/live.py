@@ -6,18 +6,15 @@ No heartbeat comments and no retry field, as the newer documentation says.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 
-from emulator.api.common import DEVICE, dumps
+from emulator.api.common import DEVICE, dumps, log
 from emulator.device.faces.live import live_event
 from emulator.device.hub import Subscription, SubscriptionEnded
 from emulator.device.values import Report
-
-_LOG = logging.getLogger(__name__)
 
 #: Reports queued for a slow client before the oldest is dropped.
 QUEUE_SIZE = 4
@@ -39,7 +36,7 @@ async def get_live(request: web.Request) -> web.StreamResponse:
     device = request.app[DEVICE]
     channel = request.app[CHANNEL]
     if channel.current is not None:
-        _LOG.info("a new live client replaces the previous one")
+        log(request).info("a new live client replaces the previous one")
         channel.current.end()
     subscription = device.reports.subscribe(QUEUE_SIZE)
     channel.current = subscription
@@ -58,7 +55,7 @@ async def get_live(request: web.Request) -> web.StreamResponse:
     except SubscriptionEnded:
         pass
     except (ConnectionError, RuntimeError) as exc:  # client went away mid-write
-        _LOG.debug("live client gone: %s", exc)
+        log(request).debug("live client gone: %s", exc)
     finally:
         subscription.close()
         if channel.current is subscription:

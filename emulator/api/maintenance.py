@@ -14,11 +14,10 @@ Unlike the JSON endpoints, /load is not bound by the 8 kB body limit: it streams
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from aiohttp import BodyPartReader, web
 
-from emulator.api.common import API_HEADERS, DEVICE, error_response, no_content
+from emulator.api.common import API_HEADERS, DEVICE, error_response, log, no_content
 from emulator.device.core import Device
 from emulator.device.firmware import (
     FirmwareError,
@@ -26,8 +25,6 @@ from emulator.device.firmware import (
     InvalidImage,
     UpdateUnavailable,
 )
-
-_LOG = logging.getLogger(__name__)
 
 #: Room for the multipart framing around the file.
 MULTIPART_SLACK = 64 * 1024
@@ -57,7 +54,7 @@ async def post_restore(request: web.Request) -> web.StreamResponse:
     try:
         await device.factory_reset()
     except OSError as exc:
-        _LOG.error("factory reset failed: %s", exc)
+        log(request).error("factory reset failed: %s", exc)
         return error_response(500)
     return await _answer_then_reboot(request, no_content(), device, "factory reset")
 

@@ -3,16 +3,12 @@ The radios are simulated by the device core (emulator.device.network)."""
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
-from emulator.api.common import DEVICE, json_response, no_content
+from emulator.api.common import DEVICE, json_response, log, no_content
 from emulator.api.settings import add_settings_endpoint
 from emulator.device.network import AccessPoint
 from emulator.device.settings import sections
-
-_LOG = logging.getLogger(__name__)
 
 
 def scan_entry(point: AccessPoint) -> dict[str, object]:
@@ -32,7 +28,7 @@ async def get_scan(request: web.Request) -> web.Response:
 
 async def post_wps(request: web.Request) -> web.Response:
     request.app[DEVICE].network.start_wps()
-    _LOG.info("WPS pairing window opened")
+    log(request).info("WPS pairing window opened")
     return no_content()
 
 

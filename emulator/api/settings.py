@@ -5,18 +5,15 @@ reason. /api/v1/settings is registered here; other sections use `add_settings_en
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from emulator.api.body import BodyError, read_json
-from emulator.api.common import DEVICE, error_response, json_response, no_content
+from emulator.api.common import DEVICE, error_response, json_response, log, no_content
 from emulator.device.errors import SettingsError
 from emulator.device.settings import sections
 from emulator.device.settings.fields import ListSchema
-
-_LOG = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -41,12 +38,12 @@ def _writer(section: str, method: str) -> Handler:
             public = await (settings.apost(section, body) if method == "POST"
                             else settings.aput(section, body))
         except (BodyError, SettingsError) as exc:
-            _LOG.info("%s %s refused: %s", method, request.path, exc)
+            log(request).info("%s %s refused: %s", method, request.path, exc)
             return error_response(400, str(exc))
         except OSError as exc:
-            _LOG.error("cannot store the %s settings: %s", section, exc)
+            log(request).error("cannot store the %s settings: %s", section, exc)
             return error_response(500)
-        _LOG.info("%s %s: settings stored", method, request.path)
+        log(request).info("%s %s: settings stored", method, request.path)
         return _answer(request, section, public)
     return write
 
@@ -56,9 +53,9 @@ def _deleter(section: str) -> Handler:
         try:
             await request.app[DEVICE].settings.areset(section)
         except OSError as exc:
-            _LOG.error("cannot store the %s settings: %s", section, exc)
+            log(request).error("cannot store the %s settings: %s", section, exc)
             return error_response(500)
-        _LOG.info("%s settings deleted", section)
+        log(request).info("%s settings deleted", section)
         return no_content()
     return delete
 

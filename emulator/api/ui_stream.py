@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Any, Final
 
 from aiohttp import web
 
-from emulator.api.common import DEVICE, dumps
+from emulator.api.common import DEVICE, dumps, log
 from emulator.api.report import CACHE, report_body
 from emulator.device.core import Device
 from emulator.device.hub import SubscriptionEnded
 from emulator.device.service_status import ServiceStatus
 from emulator.device.status import MeterStatus
-
-_LOG = logging.getLogger(__name__)
 
 #: Events queued for a slow page before the oldest is dropped.
 QUEUE_SIZE: Final = 16
@@ -117,7 +114,7 @@ async def get_ui_stream(request: web.Request) -> web.StreamResponse:
         while (event := await feed.queue.get()) is not None:
             await response.write(encode(event))
     except (ConnectionError, RuntimeError) as exc:  # the page went away mid-write
-        _LOG.debug("ui stream client gone: %s", exc)
+        log(request).debug("ui stream client gone: %s", exc)
     finally:
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
