@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from emulator.api import create_app
+from emulator.api.control_access import ControlAccess
 from emulator.config import AppConfig
 from emulator.device.clock import Clock, ScaledClock
 from emulator.device.core import Device
@@ -125,7 +126,9 @@ class EmulatorApp:
         self.device = build_device(config, self.clock, identity=identity, firmware=firmware)
         self.zone = self.device.zone
         self.log = device_log(__name__, self.device.identity.device_id)
-        self.web = create_app(self.device, auth=config.auth) if http else None
+        control = ControlAccess(config.control_enabled, config.control_token)
+        self.web = create_app(self.device, auth=config.auth, access=control) \
+            if http else None
         self._runner: web.AppRunner | None = None
         self._link_task: asyncio.Task[None] | None = None
         #: The meter link's supervisor while the device runs (its session: the search).

@@ -106,6 +106,13 @@ def device_parser() -> argparse.ArgumentParser:
                    help="HTTP authentication when protection is on (default both)")
     p.add_argument("--license", type=License, choices=list(License),
                    default=_env("LICENSE", "plus"), help="licence type (default plus)")
+    p.add_argument("--control-api", choices=["auto", "on", "off"],
+                   default=_env("CONTROL_API", "auto"),
+                   help="the emulator's steering routes under /emulator/v1/ (meter faults, "
+                        "values, clock): auto = on only when HTTP is bound to loopback")
+    p.add_argument("--control-token", default=_env("CONTROL_TOKEN", ""), metavar="TOKEN",
+                   help="turn the steering routes on, for requests carrying the header "
+                        "X-Emulator-Token: TOKEN")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
@@ -215,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         device_id=args.device_id, sdcard=not args.no_sdcard, mdns=not args.no_mdns,
         speed=args.speed, seed=args.seed, timezone=args.timezone, start_time=start_time,
         auth=AuthMode(args.auth), license=License(args.license), ethernet=args.ethernet,
+        control_api={"auto": None, "on": True, "off": False}[args.control_api],
+        control_token=args.control_token,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,6 +15,13 @@ class AuthMode(StrEnum):
     DIGEST = "digest"  # firmware 1.10 and later
     BASIC = "basic"  # earlier firmware
     BOTH = "both"  # Digest challenge first, Basic accepted too
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class License(StrEnum):
@@ -42,8 +50,20 @@ class AppConfig:
     start_time: float | None = None  # the clock's start (epoch seconds); None: now
     auth: AuthMode = AuthMode.BOTH
     license: License = License.PLUS
-    control_api: bool = True  # /emulator/v1/...
+    #: The emulator's steering routes (/emulator/v1/: meter faults and values, the clock):
+    #: None (auto) = on only when HTTP is bound to a loopback address; a token, when set,
+    #: turns them on and must come with every steering request (X-Emulator-Token).
+    control_api: bool | None = None
+    control_token: str = ""
     ethernet: bool = False  # an Ethernet cable plugged in (the link is up when enabled)
     #: A virtual meter comes installed (its keys entered at first start); off, the
     #: meter settings stay at factory values (to show KEY REQUIRED, for example).
     provision: bool = True
+
+    @property
+    def control_enabled(self) -> bool:
+        if self.control_token:
+            return self.control_api is not False
+        if self.control_api is None:
+            return is_loopback(self.http_host)
+        return self.control_api

@@ -19,6 +19,7 @@ from emulator.api import (
 )
 from emulator.api.auth import AUTHENTICATOR, Authenticator
 from emulator.api.common import DEVICE, LOG, device_errors
+from emulator.api.control_access import CONTROL, ControlAccess
 from emulator.api.license import license_gate
 from emulator.device.core import Device
 from emulator.runtime.logs import device_log
@@ -27,13 +28,16 @@ from emulator.runtime.logs import device_log
 MAX_BODY = 8 * 1024
 
 
-def create_app(device: Device, auth: str | Authenticator = "both") -> web.Application:
+def create_app(device: Device, auth: str | Authenticator = "both",
+               access: ControlAccess | None = None) -> web.Application:
     """The application; `auth` is the --auth mode (digest, basic, both) or an
-    Authenticator (tests pass one with their own clock)."""
+    Authenticator (tests pass one with their own clock); `access` who may steer the
+    emulator (default: anyone who passes the device's protection)."""
     authenticator = auth if isinstance(auth, Authenticator) else Authenticator(device, auth)
     app = web.Application(middlewares=[device_errors, authenticator.middleware, license_gate],
                           client_max_size=MAX_BODY)
     app[DEVICE] = device
+    app[CONTROL] = access or ControlAccess()
     app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,

@@ -3,12 +3,18 @@ diagnostics, steering of a virtual meter, and the device's clock."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Final
 
 from aiohttp import web
 
 from emulator.api.common import DEVICE, error_response, json_body, json_response
+from emulator.api.control_access import steering
 from emulator.device.errors import SettingsError
+
+#: The clock a device can be set to (its RTC and NTP): anything else is refused, unchanged.
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 async def get_meter(request: web.Request) -> web.Response:
@@ -45,12 +51,15 @@ async def post_clock(request: web.Request) -> web.Response:
         raise SettingsError(f"time: expected ISO 8601, got {text!r}") from exc
     if moment.tzinfo is None:
         raise SettingsError("time: give the time zone, e.g. 2025-01-22T11:54:00+01:00")
+    if not EARLIEST <= moment <= LATEST:
+        raise SettingsError(f"time: must lie between {EARLIEST.date()} and {LATEST.date()}, "
+                            f"as a device's clock does")
     request.app[DEVICE].clock.set_time(moment.timestamp())
     return await get_clock(request)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/emulator/v1/meter", get_meter)
-    app.router.add_post("/emulator/v1/meter", post_meter)
+    app.router.add_post("/emulator/v1/meter", steering(post_meter))
     app.router.add_get("/emulator/v1/clock", get_clock)
-    app.router.add_post("/emulator/v1/clock", post_clock)
+    app.router.add_post("/emulator/v1/clock", steering(post_clock))
