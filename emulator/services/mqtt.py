@@ -106,6 +106,12 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
     return context
 
 
+def is_due(last: float | None, now: float, interval: float) -> bool:
+    """Whether a report arriving at `now` is published, the last publication having been
+    at `last` (None: none yet on this connection); device seconds."""
+    return last is None or now - last >= interval - _SLACK
+
+
 def client_id(settings: MqttSettings, device_id: str) -> str:
     """The configured client id; empty: ESP-MQTT's default, ESP32_ + the MAC's last bytes."""
     return settings.client_id or f"ESP32_{device_id[-6:]}"
@@ -213,8 +219,7 @@ class MqttPublisher(LoopService):
             while True:
                 report, sub = await self._next_report(sub, lost)
                 now = self.device.clock.monotonic()
-                interval = self.device.settings.services.report_interval
-                if last is not None and now - last < interval - _SLACK:
+                if not is_due(last, now, self.device.settings.services.report_interval):
                     continue
                 last = now
                 await self._publish(client, settings.topic, template, report)
