@@ -89,6 +89,18 @@ def _memory_file(data: bytes) -> Iterator[str]:
         yield str(path)
 
 
+class _ClosingSSLSocket(ssl.SSLSocket):
+    """paho leaves a socket whose TLS handshake failed open (to be closed, with a
+    ResourceWarning, whenever the garbage collector gets to it); this one closes itself."""
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except BaseException:
+            self.close()
+            raise
+
+
 def tls_context(settings: MqttSettings) -> ssl.SSLContext:
     """The TLS context of an `mqtts://` connection, from the settings' PEM texts."""
     if settings.broker_certificate:
@@ -98,6 +110,7 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
     else:
         context = ssl.create_default_context()
     context.check_hostname = not settings.skip_cn_check
+    context.sslsocket_class = _ClosingSSLSocket
     if settings.client_certificate and settings.client_key:
         pem = settings.client_certificate.rstrip("\n") + "\n" + settings.client_key
         with _memory_file(pem.encode()) as path:
@@ -124,6 +137,13 @@ def _failure(exc: aiomqtt.MqttError, address: BrokerAddress) -> MqttFailure:
         return LoginRefused(f"the broker at {where} refused the connection: {text}")
     if "SSL" in text or "certificate" in text.lower():
         return TlsFailure(f"TLS with {where} failed: {text}")
+    if "timed out" in text and address.tls:
+        # TLS 1.3: a broker that refuses our certificate says so after the handshake,
+        # and the client only sees no CONNACK coming.
+        return TlsFailure(f"no answer from the broker at {where} after the TLS handshake "
+                          "(does it accept the client certificate?)")
+    if "timed out" in text:
+        return BrokerUnreachable(f"no answer from the broker at {where}")
     return BrokerUnreachable(f"cannot reach the broker at {where}: {text}")
 
 

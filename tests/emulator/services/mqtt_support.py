@@ -91,11 +91,12 @@ async def subscriber(port: int, topic: str = "#", **kwargs: Any) -> AsyncIterato
 
 
 class QuickPublisher(MqttPublisher):
-    """The device's publisher with a test's patience: retries after 0.05..0.3 s."""
+    """The device's publisher with a test's patience: retries after 0.05..0.3 s, waits 2 s
+    for a CONNACK (a broker on 127.0.0.1 answers in milliseconds)."""
 
     backoff_first = 0.05
     backoff_limit = 0.3
-    connect_timeout = 5.0
+    connect_timeout = 2.0
 
 
 def mqtt_settings(port: int, scheme: str = "mqtt", **extra: Any) -> dict[str, Any]:
@@ -171,12 +172,11 @@ class Mosquitto:
                 self.log.append(line)
                 if " running" in line:
                     break
-        self._drain = asyncio.get_running_loop().create_task(self._read_log(),
-                                                             name="mosquitto log")
+        self._drain = asyncio.get_running_loop().create_task(
+            self._read_log(self.process.stderr), name="mosquitto log")
 
-    async def _read_log(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        while line := await self.process.stderr.readline():
+    async def _read_log(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
             self.log.append(line.decode(errors="replace"))
 
     async def stop(self, kill: bool = False) -> None:
