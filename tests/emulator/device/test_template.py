@@ -12,8 +12,13 @@ import pytest
 from emulator.device.faces.variables import SystemVariables, variables
 from emulator.device.template import Template, render
 from emulator.device.values import Report
-from meter_protocols.readings import Interface, MbusChannel, MeterIdentity, MeterProtocol, \
-    MeterReading
+from meter_protocols.readings import (
+    Interface,
+    MbusChannel,
+    MeterIdentity,
+    MeterProtocol,
+    MeterReading,
+)
 from tests.conftest import spec_file
 from tests.support import ZURICH
 

@@ -5,6 +5,7 @@ subscriber."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -63,9 +64,17 @@ def write_config(folder: Path, ports: Ports) -> Path:
     return config
 
 
+def mosquitto_program() -> str:
+    """Debian puts the broker in /usr/sbin, which a user's PATH may lack."""
+    sbin = Path("/usr/sbin/mosquitto")
+    if shutil.which("mosquitto") is None and sbin.exists():
+        return str(sbin)
+    return program("mosquitto")
+
+
 @pytest.fixture
 async def mosquitto(tmp_path: Path) -> AsyncIterator[tuple[Mosquitto, Ports]]:
-    path = program("mosquitto")
+    path = mosquitto_program()
     ports = Ports(free_port(), free_port(), free_port(), free_port())
     broker = Mosquitto(path, write_config(tmp_path, ports))
     await broker.start()
