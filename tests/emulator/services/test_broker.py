@@ -5,6 +5,9 @@ environment variable."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +20,8 @@ from emulator.config import AppConfig
 from emulator.device.service_status import BROKER, MQTT, ServiceState
 from emulator.services.broker import bind_address
 from tests.emulator.device.test_template import HA_TEMPLATE
-from tests.emulator.services.mqtt_support import subscriber
+from tests.conftest import PROJECT_ROOT
+from tests.emulator.services.mqtt_support import free_port, subscriber
 
 
 async def wait_running(app: EmulatorApp, name: str) -> None:
@@ -76,3 +80,38 @@ def test_the_option_and_its_environment_variable(monkeypatch: pytest.MonkeyPatch
 def test_bind_addresses() -> None:
     assert bind_address("127.0.0.1", 1883) == "127.0.0.1:1883"
     assert bind_address("::1", 1883) == "[::1]:1883"
+
+
+async def test_the_program_starts_its_broker_from_the_environment(tmp_path: Path) -> None:
+    """The real program: WHATWATT_MQTT_BROKER starts the broker, the device publishes to it."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "WHATWATT_MQTT_BROKER": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "emulator", "--http", "127.0.0.1:0", "--data-dir",
+        str(tmp_path / "data"), "--speed", "10", "--log-level", "WARNING", cwd=PROJECT_ROOT,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            line = (await process.stdout.readline()).decode().strip()
+        url = line.removeprefix("whatwatt-emulator: serving ")
+        assert url.startswith("http://127.0.0.1:"), line
+        settings = {"enable": True, "url": f"mqtt://127.0.0.1:{port}",
+                    "publish": {"topic": "e2e/go", "template": "${sys.id} ${meter.status}"}}
+        async with aiohttp.ClientSession() as http, \
+                http.post(f"{url}/api/v1/mqtt/settings", json=settings) as response:
+            assert response.status == 200
+        for _ in range(100):  # the broker of another process: poll until it accepts
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                await writer.wait_closed()
+                break
+            await asyncio.sleep(0.1)
+        async with subscriber(port, "e2e/#") as sub:
+            text = sub.payload(await sub.next(30))
+        assert text.endswith(" OK") and len(text.split()[0]) == 12
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        assert await process.wait() == 0
