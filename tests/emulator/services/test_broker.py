@@ -19,8 +19,8 @@ from emulator.cli import device_parser
 from emulator.config import AppConfig
 from emulator.device.service_status import BROKER, MQTT, ServiceState
 from emulator.services.broker import bind_address
-from tests.emulator.device.test_template import HA_TEMPLATE
 from tests.conftest import PROJECT_ROOT
+from tests.emulator.device.test_template import HA_TEMPLATE
 from tests.emulator.services.mqtt_support import free_port, subscriber
 
 
