@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -39,7 +40,9 @@ from emulator.meter.virtual_line import VirtualLine
 from emulator.runtime.backoff import Backoff
 from emulator.runtime.logs import device_log
 from emulator.services.base import Service
+from emulator.services.broker import EmbeddedBroker
 from emulator.services.host import ServiceHost
+from emulator.services.mqtt import MqttPublisher
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 
@@ -102,8 +105,15 @@ def provision_virtual_meter(device: Device, line: Line) -> None:
 
 def default_services(config: AppConfig) -> list[ServiceFactory]:
     """The device's services, in start order."""
-    del config
-    return []
+    # (LoopService's `name` is a class variable, which mypy does not match with the
+    # Service protocol's attribute: hence the casts.)
+    factories: list[ServiceFactory] = []
+    if config.mqtt_broker is not None:  # first, so the device's client finds it up
+        host, port = config.http_host, config.mqtt_broker
+        factories.append(cast(ServiceFactory,
+                              lambda device: EmbeddedBroker(device, host, port)))
+    factories.append(cast(ServiceFactory, MqttPublisher))
+    return factories
 
 
 class EmulatorApp:

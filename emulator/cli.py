@@ -49,6 +49,12 @@ def meter_source(text: str) -> MeterSource:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 0..65535, got {text!r}")
+    return int(text)
+
+
 def positive(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -113,6 +119,9 @@ def device_parser() -> argparse.ArgumentParser:
     p.add_argument("--control-token", default=_env("CONTROL_TOKEN", ""), metavar="TOKEN",
                    help="turn the steering routes on, for requests carrying the header "
                         "X-Emulator-Token: TOKEN")
+    p.add_argument("--mqtt-broker", type=port_number, default=_env("MQTT_BROKER") or None,
+                   metavar="PORT", help="run an MQTT broker in the process on the HTTP "
+                   "host at PORT (0: a free port), for the device's MQTT client to use")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
@@ -144,6 +153,10 @@ def meter_parser() -> argparse.ArgumentParser:
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        # The embedded broker logs every client's connection at INFO.
+        for chatty in ("amqtt", "transitions"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 async def _until_signalled() -> None:
@@ -217,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     start_time = args.start_time
     if isinstance(start_time, str):
         start_time = instant(start_time)
+    mqtt_broker = args.mqtt_broker
+    if isinstance(mqtt_broker, str):  # from WHATWATT_MQTT_BROKER
+        mqtt_broker = port_number(mqtt_broker) if mqtt_broker else None
     config = AppConfig(
         http_host=http[0], http_port=http[1], data_dir=args.data_dir, meter=meter,
         device_id=args.device_id, sdcard=not args.no_sdcard, mdns=not args.no_mdns,
@@ -224,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         auth=AuthMode(args.auth), license=License(args.license), ethernet=args.ethernet,
         control_api={"auto": None, "on": True, "off": False}[args.control_api],
         control_token=args.control_token,
+        mqtt_broker=mqtt_broker,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))

@@ -59,6 +59,8 @@ class AppConfig:
     #: A virtual meter comes installed (its keys entered at first start); off, the
     #: meter settings stay at factory values (to show KEY REQUIRED, for example).
     provision: bool = True
+    #: --mqtt-broker PORT: an embedded MQTT broker on the HTTP host (0: a free port).
+    mqtt_broker: int | None = None
 
     @property
     def control_enabled(self) -> bool:

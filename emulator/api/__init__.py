@@ -9,6 +9,7 @@ from emulator.api import (
     live,
     maintenance,
     meter,
+    mqtt,
     network,
     report,
     settings,
@@ -41,6 +42,6 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, ui_stream, webui):
+                    maintenance, control, mqtt, ui_stream, webui):
         section.setup(app)
     return app

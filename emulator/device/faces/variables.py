@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from emulator.device.values import Report, local_z, num
+from emulator.device.values import Report, local_offset, local_z, num, utc_z
 from meter_protocols.readings import Interface
 
 
@@ -72,12 +72,30 @@ class SystemVariables:
     ethernet: Mapping[str, str]  # state, mac, ip, mask, gw, dns
 
 
+def _volume_variables(report: Report | None) -> list[tuple[str, str]]:
+    """The newer template page's `vol[n].*`: one group per M-Bus sub-meter the meter
+    reports, in its order; none otherwise. The snapshot time is UTC, as that page says."""
+    out: list[tuple[str, str]] = []
+    for n, channel in enumerate(report.reading.mbus if report else ()):
+        captured = channel.captured_at
+        out += [
+            (f"vol[{n}].bus", str(channel.bus)),
+            (f"vol[{n}].meter_id", channel.meter_id),
+            (f"vol[{n}].date_time", utc_z(captured.timestamp()) if captured else ""),
+            (f"vol[{n}].cumulative", _number_text(channel.value)),
+        ]
+    return out
+
+
 def variables(report: Report | None, system: SystemVariables,
               zone: ZoneInfo) -> list[tuple[str, str]]:
     """The manual's variables, in its order, every value as text."""
     out: list[tuple[str, str]] = [
         ("sys.name", system.name), ("sys.id", system.device_id),
         ("sys.firmware", system.firmware), ("sys.date_time", local_z(system.now, zone)),
+        # The newer template page's explicit variants, after the manual's own.
+        ("sys.date_time_local", local_offset(system.now, zone)),
+        ("sys.date_time_utc", utc_z(system.now)),
     ]
     for name, short in NUMERIC_VARIABLES:
         if report is None:
@@ -95,6 +113,8 @@ def variables(report: Report | None, system: SystemVariables,
         ("conv_factor", str(num(report.conv_factor)) if report else "null"),
         ("timestamp", str(int(report.timestamp)) if report else "null"),
         ("meter.date_time", local_z(report.timestamp, zone) if report else ""),
+        ("meter.date_time_local", local_offset(report.timestamp, zone) if report else ""),
+        ("meter.date_time_utc", utc_z(report.timestamp) if report else ""),
         ("meter.id", ident.meter_id if ident else ""),
         ("meter.type", ident.logical_name if ident else ""),
         ("meter.vendor", ident.vendor if ident else ""),
@@ -108,6 +128,7 @@ def variables(report: Report | None, system: SystemVariables,
         ("plug.voltage.p1", _number_text(system.plug["p1"])),
         ("plug.voltage.mbus", _number_text(system.plug["mbus"])),
     ]
+    out += _volume_variables(report)
     out += [(f"wifi.{key}", value) for key, value in system.wifi.items()]
     out += [(f"eth.{key}", value) for key, value in system.ethernet.items()]
     return out

@@ -20,6 +20,7 @@ from typing import Any
 
 from emulator.device.settings import sections
 from emulator.device.settings.fields import Json, SectionSchema
+from emulator.device.settings.mqtt import MqttSettings
 from emulator.device.settings.store import SettingsStore
 from emulator.device.settings.views import (
     MeterSettings,
@@ -83,6 +84,11 @@ class DeviceSettings:
     @property
     def services(self) -> ServicesSettings:
         view: ServicesSettings = self._view(sections.SYSTEM, "services", services_view)
+        return view
+
+    @property
+    def mqtt(self) -> MqttSettings:
+        view: MqttSettings = self._view(sections.MQTT, "mqtt", MqttSettings.from_json)
         return view
 
     @property

@@ -18,12 +18,12 @@ from tests.support import ManualClock, build_device
     ("127.0.0.1", None, "", True),
     ("::1", None, "", True),
     ("localhost", None, "", True),
-    ("0.0.0.0", None, "", False),  # noqa: S104 - the container's bind address
+    ("0.0.0.0", None, "", False),
     ("192.0.2.10", None, "", False),
-    ("0.0.0.0", True, "", True),  # noqa: S104
+    ("0.0.0.0", True, "", True),
     ("127.0.0.1", False, "", False),
-    ("0.0.0.0", None, "s3cret", True),  # noqa: S104
-    ("0.0.0.0", False, "s3cret", False),  # noqa: S104
+    ("0.0.0.0", None, "s3cret", True),
+    ("0.0.0.0", False, "s3cret", False),
 ])
 def test_control_is_on_by_default_only_on_loopback(host: str, mode: bool | None, token: str,
                                                     enabled: bool) -> None:

@@ -101,8 +101,11 @@ def test_delete_and_factory_reset_write_the_factory_values(settings: DeviceSetti
     again = device_settings(tmp_path)
     assert again.get("wifi")["enable"] is False
     assert again.get("settings")["system"]["name"] == ""
-    assert sorted(p.name for p in (tmp_path / "settings").iterdir()) == [
-        "eth.json", "meter.json", "meter_scalers.json", "settings.json", "wifi.json"]
+    # One file per section, every section written (the list grows with the sections).
+    assert sorted(p.name for p in (tmp_path / "settings").iterdir()) == sorted(
+        f"{name}.json" for name in settings.schemas)
+    assert {"eth.json", "meter.json", "meter_scalers.json", "settings.json", "wifi.json",
+            "mqtt.json"} <= {p.name for p in (tmp_path / "settings").iterdir()}
 
 
 VALID_WIFI = [

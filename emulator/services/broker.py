@@ -1,0 +1,69 @@
+"""An MQTT broker inside the emulator's process (`--mqtt-broker PORT`), so a demo or a
+container shows MQTT with nothing else installed: point the device's MQTT settings at
+`mqtt://HOST:PORT` and subscribe with any client.
+
+It is amqtt's broker (MQTT 3.1.1, anonymous clients allowed, no retained `$SYS` topics),
+listening on the HTTP server's address (127.0.0.1 unless --http says otherwise). Port 0
+takes a free port; the port in use is on the status board (facts `host`, `port`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from amqtt.broker import Broker
+
+from emulator.device.core import Device
+from emulator.device.service_status import BROKER
+from emulator.services.base import LoopService
+
+
+def bind_address(host: str, port: int) -> str:
+    """amqtt's `HOST:PORT`, with brackets around an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def broker_config(host: str, port: int) -> dict[str, Any]:
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": bind_address(host, port)}},
+        # Only anonymous access: no packet logging, no $SYS publishing.
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
+                    {"allow_anonymous": True}},
+    }
+
+
+class EmbeddedBroker(LoopService):
+    name: ClassVar[str] = BROKER
+
+    def __init__(self, device: Device, host: str, port: int) -> None:
+        super().__init__(device)
+        self.host = host
+        self.requested_port = port
+        self.port: int | None = None  # the port in use while running
+        self._broker: Broker | None = None
+
+    async def run(self) -> None:
+        broker = Broker(broker_config(self.host, self.requested_port))
+        self._broker = broker
+        await broker.start()
+        self.port = self._bound_port(broker)
+        self.mark_running(f"MQTT broker on {bind_address(self.host, self.port)}",
+                          host=self.host, port=self.port)
+        self.log.info("embedded MQTT broker listening on %s",
+                      bind_address(self.host, self.port))
+        await asyncio.Event().wait()  # serve until cancelled
+
+    def _bound_port(self, broker: Broker) -> int:
+        servers = getattr(broker, "_servers", {})
+        server = servers.get("default")
+        sockets = getattr(getattr(server, "instance", None), "sockets", None)
+        if sockets:
+            return int(sockets[0].getsockname()[1])
+        return self.requested_port
+
+    async def cleanup(self) -> None:
+        broker, self._broker = self._broker, None
+        self.port = None
+        if broker is not None and broker.transitions.state == "started":
+            await broker.shutdown()
