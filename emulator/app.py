@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -37,8 +38,11 @@ from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
 from emulator.runtime.backoff import Backoff
 from emulator.runtime.logs import device_log
+from emulator.services.actions import ActionsRunner
 from emulator.services.base import Service
 from emulator.services.host import ServiceHost
+from emulator.services.sd_files import CardFiles
+from emulator.services.sd_logger import SdLogger
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 
@@ -99,10 +103,24 @@ def provision_virtual_meter(device: Device, line: Line) -> None:
                         profile.name, ", ".join(sorted(changes)))
 
 
+def sd_logger(config: AppConfig) -> ServiceFactory:
+    """The SD-card logger; its card (`<data-dir>/sdcard/`) is also the /sdcard/ port."""
+    def make(device: Device) -> Service:
+        card = CardFiles(config.data_dir / "sdcard") if config.sdcard else None
+        device.ports.sd_card = card
+        return cast(Service, SdLogger(device, card))  # LoopService.name is a ClassVar
+    return make
+
+
+def actions_runner(device: Device) -> Service:
+    runner = ActionsRunner(device)
+    device.ports.actions = runner
+    return cast(Service, runner)  # LoopService.name is a ClassVar
+
+
 def default_services(config: AppConfig) -> list[ServiceFactory]:
     """The device's services, in start order."""
-    del config
-    return []
+    return [sd_logger(config), actions_runner]
 
 
 class EmulatorApp:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.api import (
+    actions,
     control,
     live,
     maintenance,
     meter,
     network,
     report,
+    sdcard,
     settings,
     system,
     variables,
@@ -34,6 +36,6 @@ def create_app(device: Device, auth: str | Authenticator = "both") -> web.Applic
     app[DEVICE] = device
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, webui):
+                    maintenance, control, webui, sdcard, actions):
         section.setup(app)
     return app

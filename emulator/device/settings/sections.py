@@ -10,3 +10,4 @@ METER: Final = "meter"  # /api/v1/meter/settings
 SCALERS: Final = "meter_scalers"  # /api/v1/meter/scalers/custom
 WIFI: Final = "wifi"  # /api/v1/wifi/sta/settings
 ETH: Final = "eth"  # /api/v1/eth/settings
+ACTIONS: Final = "actions"  # /api/v1/actions: the actions definition
