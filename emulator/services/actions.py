@@ -74,6 +74,8 @@ class ActionsRunner(LoopService):
         return True, ""
 
     async def run(self) -> None:
+        self._status.clear()  # a (re)boot: status ids start again
+        self._next_id = 1
         self._session = aiohttp.ClientSession(
             cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT})
         self.mark_running("ready", pending=0)
