@@ -21,11 +21,9 @@ import contextlib
 import socket
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException, ModbusIOException
 
 from emulator.device.actions_model import (
     CANNOT_CONNECT,
@@ -50,6 +48,9 @@ from emulator.device.actions_model import (
 from emulator.device.core import Device
 from emulator.device.service_status import ACTIONS
 from emulator.services.base import LoopService
+
+if TYPE_CHECKING:
+    from pymodbus.client import AsyncModbusTcpClient
 
 #: esp_http_client's own User-Agent, which the device sends unless a header sets another.
 USER_AGENT = "ESP32 HTTP Client/1.0"
@@ -194,6 +195,10 @@ class ActionsRunner(LoopService):
 
 
 async def _modbus(definition: ActionsDefinition, request: ModbusRequest) -> int:
+    # pymodbus is imported on first use: it weighs ~0.1 s on every start otherwise.
+    from pymodbus.client import AsyncModbusTcpClient  # noqa: PLC0415
+    from pymodbus.exceptions import ModbusException, ModbusIOException  # noqa: PLC0415
+
     host = definition.text(request.host)
     write = modbus_write(request.func, request.type, definition.text(request.value))
     loop = asyncio.get_running_loop()
