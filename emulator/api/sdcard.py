@@ -94,7 +94,7 @@ async def _stream(request: web.Request, card: SdCard, path: str) -> web.StreamRe
         response = web.StreamResponse(headers={**API_HEADERS, "Content-Type": _mime(path)})
         response.content_length = size
         await response.prepare(request)
-        left = size
+        left = 0 if request.method == "HEAD" else size
         while left > 0:
             chunk = await asyncio.to_thread(file.read, min(CHUNK, left))
             if not chunk:

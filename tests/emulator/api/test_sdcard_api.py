@@ -89,6 +89,9 @@ async def test_a_file_downloads_with_its_mime_type(sd_client: TestClient, card: 
     assert await txt.read() == b"hello world\n"
     binary = await sd_client.get("/sdcard/SUB/DEEP/X.BIN")
     assert binary.headers["Content-Type"] == "application/octet-stream"
+    status, raw = await raw_request(sd_client, "HEAD", "/sdcard/NIHAO.TXT")
+    assert status == 200 and b"Content-Length: 12\r\n" in raw
+    assert raw.endswith(b"\r\n\r\n")  # no body
 
 
 async def test_a_large_file_streams_in_chunks(sd_client: TestClient, card: Path) -> None:  # type: ignore[type-arg]

@@ -258,14 +258,35 @@ async def test_modbus_unit_id_defaults_to_0_and_port_is_honoured(
 async def test_modbus_failures_have_the_manuals_codes(
         client: TestClient, runner: ActionsRunner, modbus_peer: ModbusPeer,  # type: ignore[type-arg]
         unused_tcp_port: int) -> None:
-    await define(client, {"actions": [{"id": "m", "requests": [
-        {"modbus": {"host": "127.0.0.1", "port": modbus_peer.port, "unit_id": 1,
-                    "func": 16, "address": 299, "type": "int", "value": "1"}},
-        {"modbus": {"host": "127.0.0.1", "port": unused_tcp_port, "func": 6,
-                    "address": 0, "value": "0001", "timeout": 1}}]}]})
-    ids = await call(client, "m")
-    codes = [e["code"] for e in await finished(client, runner, ids)]
-    assert codes == [-102, -17]  # illegal data address; cannot connect
+    heard: list[bytes] = []
+    mute_done = asyncio.Event()
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heard.append(await reader.read(100))  # a Modbus peer that never answers
+        await reader.read()
+        writer.close()
+        mute_done.set()
+
+    silent = await asyncio.start_server(mute, "127.0.0.1", 0)
+    silent_port = silent.sockets[0].getsockname()[1]
+    try:
+        await define(client, {"actions": [{"id": "m", "requests": [
+            {"modbus": {"host": "127.0.0.1", "port": modbus_peer.port, "unit_id": 1,
+                        "func": 16, "address": 299, "type": "int", "value": "1"}},
+            {"modbus": {"host": "127.0.0.1", "port": unused_tcp_port, "func": 6,
+                        "address": 0, "value": "0001", "timeout": 1}},
+            {"modbus": {"host": "127.0.0.1", "port": silent_port, "func": 6,
+                        "address": 0, "value": "0001", "timeout": 0.2}}]}]})
+        ids = await call(client, "m")
+        entries = await finished(client, runner, ids)
+        # Illegal data address; cannot connect; no answer within the timeout.
+        assert [e["code"] for e in entries] == [-102, -17, -3]
+        assert entries[2]["exe_time"] >= 0.2
+        assert heard and heard[0][7] == 6  # the request reached the mute peer
+        await mute_done.wait()  # the runner closed its connection
+    finally:
+        silent.close()
+        await silent.wait_closed()
 
 
 async def test_refusals_409_429_404_400(
