@@ -193,6 +193,12 @@ async def test_turning_logging_off_and_on_follows_the_settings(rig: Rig) -> None
                                                                          "frequency": 2}}})
     status = await board_until(rig.device, lambda s: s.running)
     assert "every 2 s" in status.detail
+    # recorder_mode is stored and shown; the emulated device (always USB-powered) logs on.
+    shown = await rig.device.settings.aput(sections.SYSTEM,
+                                           {"services": {"sd": {"recorder_mode": True}}})
+    assert shown["services"]["sd"] == {"enable": True, "frequency": 2, "recorder_mode": True}
+    status = await board_until(rig.device, lambda s: s.running)
+    assert rig.device.settings.services.sd.recorder_mode is True
 
 
 async def system_sd_card(app: EmulatorApp) -> Any:
