@@ -96,7 +96,7 @@ class CardFiles:
             try:
                 inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
                                 | os.O_CLOEXEC, dir_fd=fd)
-            except (NotADirectoryError, OSError) as exc:
+            except OSError as exc:  # ENOENT, ENOTDIR, ELOOP (a link)
                 raise FileNotFoundError(f"no directory {name!r} on the card") from exc
             finally:
                 os.close(fd)

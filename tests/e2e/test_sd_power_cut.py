@@ -98,5 +98,11 @@ async def kill_loop(spawn: Callable[..., Any], tmp_path: Path, kills: int,
         parse(await grown(day, lines))  # a new row: the whole file parses again
     rows = parse(complete(await asyncio.to_thread(read, day)))
     assert len(rows) - 1 >= kills
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{url}/sdcard/{DAY}") as response:  # the same file, through /sdcard/
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/csv"
+        served = await response.read()
+    assert served.startswith(complete(served)) and len(parse(complete(served))) >= len(rows)
     await proc.stop()
     return kills, len(rows) - 1, torn
