@@ -39,10 +39,13 @@ from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
 from emulator.runtime.backoff import Backoff
 from emulator.runtime.logs import device_log
+from emulator.services.actions import ActionsRunner
 from emulator.services.base import Service
 from emulator.services.broker import EmbeddedBroker
 from emulator.services.host import ServiceHost
 from emulator.services.mqtt import MqttPublisher
+from emulator.services.sd_files import CardFiles
+from emulator.services.sd_logger import SdLogger
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 
@@ -103,6 +106,21 @@ def provision_virtual_meter(device: Device, line: Line) -> None:
                         profile.name, ", ".join(sorted(changes)))
 
 
+def sd_logger(config: AppConfig) -> ServiceFactory:
+    """The SD-card logger; its card (`<data-dir>/sdcard/`) is also the /sdcard/ port."""
+    def make(device: Device) -> Service:
+        card = CardFiles(config.data_dir / "sdcard") if config.sdcard else None
+        device.ports.sd_card = card
+        return cast(Service, SdLogger(device, card))  # LoopService.name is a ClassVar
+    return make
+
+
+def actions_runner(device: Device) -> Service:
+    runner = ActionsRunner(device)
+    device.ports.actions = runner
+    return cast(Service, runner)  # LoopService.name is a ClassVar
+
+
 def default_services(config: AppConfig) -> list[ServiceFactory]:
     """The device's services, in start order."""
     # (LoopService's `name` is a class variable, which mypy does not match with the
@@ -113,6 +131,7 @@ def default_services(config: AppConfig) -> list[ServiceFactory]:
         factories.append(cast(ServiceFactory,
                               lambda device: EmbeddedBroker(device, host, port)))
     factories.append(cast(ServiceFactory, MqttPublisher))
+    factories += [sd_logger(config), actions_runner]
     return factories
 
 

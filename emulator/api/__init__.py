@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.api import (
+    actions,
     control,
     live,
     maintenance,
@@ -12,6 +13,7 @@ from emulator.api import (
     mqtt,
     network,
     report,
+    sdcard,
     settings,
     system,
     ui_stream,
@@ -42,6 +44,6 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, mqtt, ui_stream, webui):
+                    maintenance, control, mqtt, sdcard, actions, ui_stream, webui):
         section.setup(app)
     return app

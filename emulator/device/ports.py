@@ -4,9 +4,11 @@ a port left None means the part is absent (a real meter has no MeterControl)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
+
+from emulator.device.actions_model import ActionStatus
 
 
 class MeterControl(Protocol):
@@ -29,3 +31,61 @@ class Ports:
 
     meter_control: MeterControl | None = None
     link_diagnostics: LinkDiagnostics | None = None
+    sd_card: SdCard | None = None  # None: no card (--no-sdcard)
+    actions: ActionsQueue | None = None
+
+
+# --- the SD card (manual 6.13) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SdEntry:
+    """One entry of a card directory."""
+
+    name: str
+    size: int  # bytes; 0 for a directory
+    is_dir: bool
+
+
+class SdPathRefused(ValueError):
+    """A path no card can hold or that would leave the card (the API answers 400)."""
+
+
+class SdCard(Protocol):
+    """The microSD card's files, for /sdcard/. Paths are relative to the card's root, with
+    `/` between names ("" is the root); every method refuses (SdPathRefused) a path that
+    is absolute or holds `..`, `.`, an empty name, a backslash, NUL or a character FAT
+    forbids, and never follows a symbolic link (a FAT card has none: they read as
+    missing). A missing entry raises FileNotFoundError."""
+
+    def mounted(self) -> bool: ...
+
+    async def is_dir(self, path: str) -> bool:
+        """True for a directory, False for a file; FileNotFoundError when neither."""
+        ...
+
+    async def listing(self, path: str) -> list[SdEntry]: ...
+
+    async def open(self, path: str) -> BinaryIO:
+        """The file, open for reading (IsADirectoryError for a directory)."""
+        ...
+
+    async def delete(self, path: str) -> None:
+        """A file, or a directory with everything in it; SdPathRefused for the root."""
+        ...
+
+
+# --- actions (manual 6.6.2, 6.6.3) --------------------------------------------------------
+
+
+class ActionsQueue(Protocol):
+    """The actions runner, for /api/v1/actions/call and /status."""
+
+    def call(self, action_id: str) -> list[int]:
+        """Queue the action's enabled requests; their status ids. Raises ActionRefused
+        (not found, disabled, still running, too many pending, not running)."""
+        ...
+
+    def statuses(self, ids: Sequence[int]) -> list[ActionStatus]:
+        """The entries still kept for these ids, in the order asked (unknown ids left out)."""
+        ...

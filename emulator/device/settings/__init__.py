@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emulator.device.settings import sections
+from emulator.device.settings.actions import ACTIONS_SETTINGS
 from emulator.device.settings.fields import SectionSchema
 from emulator.device.settings.meter import METER_SETTINGS
 from emulator.device.settings.mqtt import MQTT_SETTINGS
@@ -20,4 +21,5 @@ def device_schemas(device_id: str) -> dict[str, SectionSchema]:
         sections.WIFI: WIFI_STA_SETTINGS,
         sections.ETH: ETH_SETTINGS,
         sections.MQTT: MQTT_SETTINGS,
+        sections.ACTIONS: ACTIONS_SETTINGS,
     }

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from emulator.device.actions_model import ActionsDefinition
 from emulator.device.settings import sections
 from emulator.device.settings.fields import Json, SectionSchema
 from emulator.device.settings.mqtt import MqttSettings
@@ -89,6 +90,15 @@ class DeviceSettings:
     @property
     def mqtt(self) -> MqttSettings:
         view: MqttSettings = self._view(sections.MQTT, "mqtt", MqttSettings.from_json)
+        return view
+
+    @property
+    def actions(self) -> ActionsDefinition | None:
+        """The actions definition (/api/v1/actions), None when none is defined."""
+        view: ActionsDefinition | None = self._view(
+            sections.ACTIONS, "actions",
+            lambda data: None if data.get("definition") is None
+            else ActionsDefinition.from_json(data["definition"]))
         return view
 
     @property

@@ -11,3 +11,4 @@ SCALERS: Final = "meter_scalers"  # /api/v1/meter/scalers/custom
 WIFI: Final = "wifi"  # /api/v1/wifi/sta/settings
 ETH: Final = "eth"  # /api/v1/eth/settings
 MQTT: Final = "mqtt"  # /api/v1/mqtt/settings
+ACTIONS: Final = "actions"  # /api/v1/actions: the actions definition
