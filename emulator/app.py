@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity, load_identity
 from emulator.device.network import first_start_settings
 from emulator.device.settings import device_schemas, sections
+from emulator.device.settings.modbus_map import ModbusMapSection
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
 from emulator.meter.control import VirtualMeterControl
@@ -39,6 +41,8 @@ from emulator.runtime.backoff import Backoff
 from emulator.runtime.logs import device_log
 from emulator.services.base import Service
 from emulator.services.host import ServiceHost
+from emulator.services.mdns import MdnsAdvertiser, SharedZeroconf, scope_for
+from emulator.services.modbus import ModbusServer
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 
@@ -99,10 +103,25 @@ def provision_virtual_meter(device: Device, line: Line) -> None:
                         profile.name, ", ".join(sorted(changes)))
 
 
-def default_services(config: AppConfig) -> list[ServiceFactory]:
-    """The device's services, in start order."""
-    del config
-    return []
+def default_services(config: AppConfig, *, zeroconf: SharedZeroconf | None = None,
+                     http_port: Callable[[], int] | None = None) -> list[ServiceFactory]:
+    """The device's services, in start order. mDNS needs the process's zeroconf and the
+    HTTP port actually served (known once the server listens)."""
+    factories: list[ServiceFactory] = [modbus_service(config)]
+    if config.mdns and zeroconf is not None and http_port is not None:
+        addresses = scope_for(config.http_host).addresses
+        factories.append(lambda device: cast(Service, MdnsAdvertiser(
+            device, zeroconf, http_port, addresses)))
+    return factories
+
+
+def modbus_service(config: AppConfig) -> ServiceFactory:
+    """The Modbus TCP server, on the HTTP server's address; /api/v1/modbus comes with it."""
+    def make(device: Device) -> Service:
+        device.ports.modbus_map = ModbusMapSection(device.settings)
+        # cast: a LoopService's name is a class variable, Service's an instance one
+        return cast(Service, ModbusServer(device, host=config.http_host))
+    return make
 
 
 class EmulatorApp:
@@ -111,7 +130,8 @@ class EmulatorApp:
 
     `line` replaces the line that config.meter names (a test's own VirtualLine), and
     `line_factory` makes a new line at every reconnection (a test's port); `services`
-    replaces the default list; `backoff` paces the meter line's reconnections.
+    replaces the default list; `backoff` paces the meter line's reconnections; `zeroconf`
+    is the process's shared mDNS instance (a fleet's; by default the app makes its own).
     """
 
     def __init__(self, config: AppConfig, clock: Clock | None = None, *,
@@ -119,7 +139,8 @@ class EmulatorApp:
                  services: Sequence[ServiceFactory] | None = None,
                  backoff: Backoff | None = None, http: bool = True,
                  identity: DeviceIdentity | None = None,
-                 firmware: FirmwareSlot | None = None) -> None:
+                 firmware: FirmwareSlot | None = None,
+                 zeroconf: SharedZeroconf | None = None) -> None:
         self.config = config
         self.clock = clock or ScaledClock(config.speed, config.start_time)
         self.device = build_device(config, self.clock, identity=identity, firmware=firmware)
@@ -148,7 +169,13 @@ class EmulatorApp:
             provision_virtual_meter(self.device, self.meter_line)
         if isinstance(self.meter_line, VirtualLine):
             self.device.ports.meter_control = VirtualMeterControl(self.meter_line)
-        factories = default_services(config) if services is None else services
+        # The process's one zeroconf: a fleet passes its own; a lone device makes it.
+        self._owns_zeroconf = zeroconf is None and config.mdns and http
+        self.zeroconf = zeroconf or (SharedZeroconf(scope_for(config.http_host).interfaces)
+                                     if self._owns_zeroconf else None)
+        factories = default_services(
+            config, zeroconf=self.zeroconf, http_port=(lambda: self.port) if http else None,
+        ) if services is None else services
         self.services = ServiceHost(self.device, [make(self.device) for make in factories])
 
     @property
@@ -186,6 +213,8 @@ class EmulatorApp:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._owns_zeroconf and self.zeroconf is not None:
+            await self.zeroconf.close()
 
     async def _stop_device(self) -> None:
         await self.services.stop()

@@ -9,6 +9,7 @@ from emulator.api import (
     live,
     maintenance,
     meter,
+    modbus,
     network,
     report,
     settings,
@@ -34,6 +35,6 @@ def create_app(device: Device, auth: str | Authenticator = "both") -> web.Applic
     app[DEVICE] = device
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, webui):
+                    maintenance, modbus, control, webui):
         section.setup(app)
     return app

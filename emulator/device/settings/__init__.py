@@ -5,6 +5,7 @@ from __future__ import annotations
 from emulator.device.settings import sections
 from emulator.device.settings.fields import SectionSchema
 from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.modbus_map import MODBUS_MAP
 from emulator.device.settings.network import ETH_SETTINGS, WIFI_STA_SETTINGS
 from emulator.device.settings.scalers import CUSTOM_SCALERS
 from emulator.device.settings.system import system_settings
@@ -18,4 +19,5 @@ def device_schemas(device_id: str) -> dict[str, SectionSchema]:
         sections.SCALERS: CUSTOM_SCALERS,
         sections.WIFI: WIFI_STA_SETTINGS,
         sections.ETH: ETH_SETTINGS,
+        sections.MODBUS: MODBUS_MAP,
     }

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from emulator.device.faces.modbus_map import ModbusMap
 from emulator.device.settings import sections
 from emulator.device.settings.fields import Json, SectionSchema
 from emulator.device.settings.store import SettingsStore
@@ -25,6 +26,7 @@ from emulator.device.settings.views import (
     MeterSettings,
     ServicesSettings,
     SystemSettings,
+    modbus_map_view,
     services_view,
     system_view,
 )
@@ -83,6 +85,11 @@ class DeviceSettings:
     @property
     def services(self) -> ServicesSettings:
         view: ServicesSettings = self._view(sections.SYSTEM, "services", services_view)
+        return view
+
+    @property
+    def modbus_map(self) -> ModbusMap:
+        view: ModbusMap = self._view(sections.MODBUS, "modbus_map", modbus_map_view)
         return view
 
     @property

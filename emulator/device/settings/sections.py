@@ -10,3 +10,4 @@ METER: Final = "meter"  # /api/v1/meter/settings
 SCALERS: Final = "meter_scalers"  # /api/v1/meter/scalers/custom
 WIFI: Final = "wifi"  # /api/v1/wifi/sta/settings
 ETH: Final = "eth"  # /api/v1/eth/settings
+MODBUS: Final = "modbus"  # /api/v1/modbus: the Modbus register map
