@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from emulator.app import EmulatorApp
 from emulator.config import AppConfig
@@ -219,3 +220,10 @@ async def test_no_mdns_turns_the_advertiser_off(tmp_path: Path) -> None:
 def test_host_names_become_mdns_host_names() -> None:
     assert mdns_host_name("whatwatt_9F8124") == "whatwatt-9F8124.local."
     assert mdns_host_name("meter-1") == "meter-1.local."
+
+
+def test_avahi_browse_sees_the_device() -> None:
+    """avahi-browse would be a second, independent client; it cannot be one here."""
+    pytest.skip("avahi-daemon never uses a loopback interface (it needs a non-loopback "
+                "multicast interface) and the tests keep mDNS traffic on 127.0.0.1; the "
+                "browser in these tests is python-zeroconf in another process")
