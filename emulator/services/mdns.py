@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -163,7 +162,7 @@ class MdnsAdvertiser(LoopService):
 
     async def _register(self, zc: AsyncZeroconf, type_: str, instance: str, *, base: str,
                         port: int, host: str, txt: dict[str, str]) -> ServiceInfo:
-        addresses = [socket.inet_aton(a) for a in self.addresses]
+        addresses = [ipaddress.ip_address(a).packed for a in self.addresses]
         for n in range(1, MAX_RENAMES + 1):
             name = instance if n == 1 else f"{instance} ({n})"
             info = ServiceInfo(type_, f"{name}.{base}", port=port, properties=txt,

@@ -102,7 +102,8 @@ def test_delete_and_factory_reset_write_the_factory_values(settings: DeviceSetti
     assert again.get("wifi")["enable"] is False
     assert again.get("settings")["system"]["name"] == ""
     assert sorted(p.name for p in (tmp_path / "settings").iterdir()) == [
-        "eth.json", "meter.json", "meter_scalers.json", "settings.json", "wifi.json"]
+        "eth.json", "meter.json", "meter_scalers.json", "modbus.json", "settings.json",
+        "wifi.json"]
 
 
 VALID_WIFI = [
