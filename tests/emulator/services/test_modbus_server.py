@@ -312,8 +312,12 @@ async def test_enable_disable_and_port_take_effect_without_a_reboot(tmp_path: Pa
         await asyncio.wait_for(_until_refused(first), 20)
         async with client(second) as modbus:
             assert len(await read(modbus, 501, 8)) == 8
+        reader, writer = await asyncio.open_connection("127.0.0.1", second)
         await http(app, "PUT", "/api/v1/settings", {"services": {"modbus": {"enable": False}}})
         await wait_modbus(app, ServiceState.DISABLED)
+        assert await asyncio.wait_for(reader.read(), 20) == b""  # a client is dropped
+        writer.close()
+        await writer.wait_closed()
         with pytest.raises(ConnectionRefusedError):
             await asyncio.open_connection("127.0.0.1", second)
 
