@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -28,6 +27,7 @@ from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity, load_identity
 from emulator.device.network import first_start_settings
 from emulator.device.settings import device_schemas, sections
+from emulator.device.settings.modbus_map import ModbusMapSection
 from emulator.device.settings.registry import DeviceSettings
 from emulator.device.settings.store import SettingsStore
 from emulator.meter.control import VirtualMeterControl
@@ -43,6 +43,8 @@ from emulator.services.actions import ActionsRunner
 from emulator.services.base import Service
 from emulator.services.broker import EmbeddedBroker
 from emulator.services.host import ServiceHost
+from emulator.services.mdns import MdnsAdvertiser, SharedZeroconf, scope_for
+from emulator.services.modbus import ModbusServer
 from emulator.services.mqtt import MqttPublisher
 from emulator.services.sd_files import CardFiles
 from emulator.services.sd_logger import SdLogger
@@ -111,27 +113,39 @@ def sd_logger(config: AppConfig) -> ServiceFactory:
     def make(device: Device) -> Service:
         card = CardFiles(config.data_dir / "sdcard") if config.sdcard else None
         device.ports.sd_card = card
-        return cast(Service, SdLogger(device, card))  # LoopService.name is a ClassVar
+        return SdLogger(device, card)
     return make
 
 
 def actions_runner(device: Device) -> Service:
     runner = ActionsRunner(device)
     device.ports.actions = runner
-    return cast(Service, runner)  # LoopService.name is a ClassVar
+    return runner
 
 
-def default_services(config: AppConfig) -> list[ServiceFactory]:
-    """The device's services, in start order."""
-    # (LoopService's `name` is a class variable, which mypy does not match with the
-    # Service protocol's attribute: hence the casts.)
+def modbus_service(config: AppConfig) -> ServiceFactory:
+    """The Modbus TCP server, on the HTTP server's address; /api/v1/modbus comes with it."""
+    def make(device: Device) -> Service:
+        device.ports.modbus_map = ModbusMapSection(device.settings)
+        return ModbusServer(device, host=config.http_host)
+    return make
+
+
+def default_services(config: AppConfig, *, zeroconf: SharedZeroconf | None = None,
+                     http_port: Callable[[], int] | None = None) -> list[ServiceFactory]:
+    """The device's services, in start order: the embedded broker first (so the device's
+    own client finds it up), the MQTT publisher, the SD logger, actions, the Modbus server,
+    and mDNS last (it announces the Modbus server too). mDNS needs the process's zeroconf
+    and the HTTP port actually served (known once the server listens)."""
     factories: list[ServiceFactory] = []
-    if config.mqtt_broker is not None:  # first, so the device's client finds it up
+    if config.mqtt_broker is not None:
         host, port = config.http_host, config.mqtt_broker
-        factories.append(cast(ServiceFactory,
-                              lambda device: EmbeddedBroker(device, host, port)))
-    factories.append(cast(ServiceFactory, MqttPublisher))
-    factories += [sd_logger(config), actions_runner]
+        factories.append(lambda device: EmbeddedBroker(device, host, port))
+    factories += [MqttPublisher, sd_logger(config), actions_runner, modbus_service(config)]
+    if config.mdns and zeroconf is not None and http_port is not None:
+        addresses = scope_for(config.http_host).addresses
+        factories.append(lambda device: MdnsAdvertiser(device, zeroconf, http_port,
+                                                       addresses))
     return factories
 
 
@@ -141,7 +155,8 @@ class EmulatorApp:
 
     `line` replaces the line that config.meter names (a test's own VirtualLine), and
     `line_factory` makes a new line at every reconnection (a test's port); `services`
-    replaces the default list; `backoff` paces the meter line's reconnections.
+    replaces the default list; `backoff` paces the meter line's reconnections; `zeroconf`
+    is the process's shared mDNS instance (a fleet's; by default the app makes its own).
     """
 
     def __init__(self, config: AppConfig, clock: Clock | None = None, *,
@@ -149,7 +164,8 @@ class EmulatorApp:
                  services: Sequence[ServiceFactory] | None = None,
                  backoff: Backoff | None = None, http: bool = True,
                  identity: DeviceIdentity | None = None,
-                 firmware: FirmwareSlot | None = None) -> None:
+                 firmware: FirmwareSlot | None = None,
+                 zeroconf: SharedZeroconf | None = None) -> None:
         self.config = config
         self.clock = clock or ScaledClock(config.speed, config.start_time)
         self.device = build_device(config, self.clock, identity=identity, firmware=firmware)
@@ -182,7 +198,13 @@ class EmulatorApp:
             provision_virtual_meter(self.device, self.meter_line)
         if isinstance(self.meter_line, VirtualLine):
             self.device.ports.meter_control = VirtualMeterControl(self.meter_line)
-        factories = default_services(config) if services is None else services
+        # The process's one zeroconf: a fleet passes its own; a lone device makes it.
+        self._owns_zeroconf = zeroconf is None and config.mdns and http
+        self.zeroconf = zeroconf or (SharedZeroconf(scope_for(config.http_host).interfaces)
+                                     if self._owns_zeroconf else None)
+        factories = default_services(
+            config, zeroconf=self.zeroconf, http_port=(lambda: self.port) if http else None,
+        ) if services is None else services
         self.services = ServiceHost(self.device, [make(self.device) for make in factories])
 
     @property
@@ -220,6 +242,8 @@ class EmulatorApp:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._owns_zeroconf and self.zeroconf is not None:
+            await self.zeroconf.close()
 
     async def _stop_device(self) -> None:
         await self.services.stop()

@@ -95,7 +95,7 @@ def device_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sdcard", action="store_true", default=_env_flag("NO_SDCARD"),
                    help="behave as if no microSD card were inserted")
     p.add_argument("--no-mdns", action="store_true", default=_env_flag("NO_MDNS"),
-                   help="do not advertise on the network (mDNS is not built yet: accepted)")
+                   help="do not advertise the device over mDNS (_http._tcp, _modbus._tcp)")
     p.add_argument("--ethernet", action="store_true", default=_env_flag("ETHERNET"),
                    help="simulate an Ethernet cable plugged in (the link comes up while "
                         "Ethernet is enabled in /api/v1/eth/settings)")

@@ -10,6 +10,7 @@ from emulator.api import (
     live,
     maintenance,
     meter,
+    modbus,
     mqtt,
     network,
     report,
@@ -44,6 +45,7 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, mqtt, sdcard, actions, ui_stream, webui):
+                    maintenance, control, modbus, mqtt, sdcard, actions, ui_stream,
+                    webui):
         section.setup(app)
     return app

@@ -21,6 +21,26 @@ class MeterControl(Protocol):
         ...
 
 
+class ModbusMap(Protocol):
+    """The Modbus server's register map, as /api/v1/modbus reads and writes it."""
+
+    def compact(self) -> list[dict[str, Any]]:
+        """The definition as POST takes it."""
+        ...
+
+    def detailed(self, hex_addresses: bool) -> list[dict[str, Any]]:
+        """With end addresses, sizes and register addresses (hex: as "0x0001")."""
+        ...
+
+    async def replace(self, body: Any) -> list[dict[str, Any]]:
+        """Store a new map; raises SettingsError (and changes nothing) when invalid."""
+        ...
+
+    async def reset(self) -> None:
+        """Back to the default map."""
+        ...
+
+
 #: What the link's search has tried and seen, in detail (set while a line is open).
 LinkDiagnostics = Callable[[], dict[str, Any]]
 
@@ -31,6 +51,7 @@ class Ports:
 
     meter_control: MeterControl | None = None
     link_diagnostics: LinkDiagnostics | None = None
+    modbus_map: ModbusMap | None = None
     sd_card: SdCard | None = None  # None: no card (--no-sdcard)
     actions: ActionsQueue | None = None
 

@@ -23,7 +23,8 @@ from emulator.runtime.logs import QuietLog, device_log
 
 
 class Service(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def start(self) -> None: ...
 

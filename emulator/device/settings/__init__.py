@@ -6,6 +6,7 @@ from emulator.device.settings import sections
 from emulator.device.settings.actions import ACTIONS_SETTINGS
 from emulator.device.settings.fields import SectionSchema
 from emulator.device.settings.meter import METER_SETTINGS
+from emulator.device.settings.modbus_map import MODBUS_MAP
 from emulator.device.settings.mqtt import MQTT_SETTINGS
 from emulator.device.settings.network import ETH_SETTINGS, WIFI_STA_SETTINGS
 from emulator.device.settings.scalers import CUSTOM_SCALERS
@@ -22,4 +23,5 @@ def device_schemas(device_id: str) -> dict[str, SectionSchema]:
         sections.ETH: ETH_SETTINGS,
         sections.MQTT: MQTT_SETTINGS,
         sections.ACTIONS: ACTIONS_SETTINGS,
+        sections.MODBUS: MODBUS_MAP,
     }

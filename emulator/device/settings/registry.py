@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator.device.actions_model import ActionsDefinition
+from emulator.device.faces.modbus_map import ModbusMap
 from emulator.device.settings import sections
 from emulator.device.settings.fields import Json, SectionSchema
 from emulator.device.settings.mqtt import MqttSettings
@@ -27,6 +28,7 @@ from emulator.device.settings.views import (
     MeterSettings,
     ServicesSettings,
     SystemSettings,
+    modbus_map_view,
     services_view,
     system_view,
 )
@@ -99,6 +101,11 @@ class DeviceSettings:
             sections.ACTIONS, "actions",
             lambda data: None if data.get("definition") is None
             else ActionsDefinition.from_json(data["definition"]))
+        return view
+
+    @property
+    def modbus_map(self) -> ModbusMap:
+        view: ModbusMap = self._view(sections.MODBUS, "modbus_map", modbus_map_view)
         return view
 
     @property

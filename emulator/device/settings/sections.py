@@ -12,3 +12,4 @@ WIFI: Final = "wifi"  # /api/v1/wifi/sta/settings
 ETH: Final = "eth"  # /api/v1/eth/settings
 MQTT: Final = "mqtt"  # /api/v1/mqtt/settings
 ACTIONS: Final = "actions"  # /api/v1/actions: the actions definition
+MODBUS: Final = "modbus"  # /api/v1/modbus: the Modbus register map

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.device.faces.modbus_map import ModbusMap, parse_map
+
 Json = dict[str, Any]
 
 
@@ -128,3 +130,8 @@ def services_view(data: Json) -> ServicesSettings:
         sd=SdSettings(enable=bool(sd["enable"]), frequency=int(sd["frequency"]),
                       recorder_mode=bool(sd["recorder_mode"])),
         modbus=ModbusServerSettings(enable=bool(modbus["enable"]), port=int(modbus["port"])))
+
+
+def modbus_map_view(data: Json) -> ModbusMap:
+    """/api/v1/modbus: the register map (already validated when it was stored)."""
+    return parse_map(data.get("sets", []))

@@ -105,7 +105,8 @@ def test_delete_and_factory_reset_write_the_factory_values(settings: DeviceSetti
     assert sorted(p.name for p in (tmp_path / "settings").iterdir()) == sorted(
         f"{name}.json" for name in settings.schemas)
     assert {"eth.json", "meter.json", "meter_scalers.json", "settings.json", "wifi.json",
-            "mqtt.json", "actions.json"} <= {p.name for p in (tmp_path / "settings").iterdir()}
+            "mqtt.json", "actions.json",
+            "modbus.json"} <= {p.name for p in (tmp_path / "settings").iterdir()}
 
 
 VALID_WIFI = [
