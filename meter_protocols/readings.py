@@ -132,6 +132,9 @@ class ProblemKind(StrEnum):
     SEGMENT_ERROR = "segment_error"  # missing, repeated or out-of-order segment
     NAK = "nak"  # the meter refused a request (pull protocols)
     TIMEOUT = "timeout"  # pull protocols: no answer in time
+    #: The decoder itself failed on this input (a bug, caught at its boundary by
+    #: meter_protocols.guard): the input was dropped and the decoder's partial state reset.
+    DECODER_FAULT = "decoder_fault"
 
 
 @dataclass(frozen=True, slots=True)

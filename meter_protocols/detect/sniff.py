@@ -152,7 +152,7 @@ def sniff_apdu(data: bytes) -> float:
         if data[i + 1] == 0x08:
             length = data[i + 10]
             sc = i + 11 + (length - 0x80 if length > 0x80 else 0)
-            if length != 0x80 and data[sc] in (0x10, 0x20, 0x30):
+            if length != 0x80 and sc < len(data) and data[sc] in (0x10, 0x20, 0x30):
                 score += 1.0
         i = data.find(0xDB, i + 1)
     i = data.find(0x0F)

@@ -32,6 +32,7 @@ from meter_protocols.dlms.raw import RawFramer
 from meter_protocols.dlms.scalers import ScalerConfig, ScalerResolver
 from meter_protocols.dlms.security import DlmsKeys
 from meter_protocols.dsmr.decoder import DsmrDecoder
+from meter_protocols.guard import INPUT_FAULTS, fault
 from meter_protocols.readings import (
     Event,
     FrameDecoded,
@@ -138,6 +139,13 @@ class DlmsDecoder:
     # -- bytes in -------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> list[Event]:
+        try:
+            return self._feed(data)
+        except INPUT_FAULTS as exc:
+            self._drop_partial()
+            return self._account([fault(exc, "DLMS link", data[:64])])
+
+    def _feed(self, data: bytes) -> list[Event]:
         if self._detected is None:
             found = self._detect(data)
             if found is None:
@@ -148,6 +156,21 @@ class DlmsDecoder:
 
     def flush(self) -> list[Event]:
         """End of input: what is left becomes a problem (raw framing: decoded if complete)."""
+        try:
+            return self._flush()
+        except INPUT_FAULTS as exc:
+            self._drop_partial()
+            return self._account([fault(exc, "DLMS link")])
+
+    def _drop_partial(self) -> None:
+        """After a fault: forget partial frames and messages, keep what was learned."""
+        for part in (self._hdlc, self._hdlc_messages, self._mbus, self._mbus_messages,
+                     self._raw):
+            part.reset()
+        self._gbt.clear()
+        self._auto_buf = b""
+
+    def _flush(self) -> list[Event]:
         events: list[Event] = []
         if self._detected is Framing.HDLC:
             events += [e for e in self._hdlc.flush() if isinstance(e, Problem)]
@@ -254,9 +277,13 @@ class DlmsDecoder:
         payload = strip_llc(message.payload)
         if not payload:
             return []
-        if payload[0] == gbt.TAG:
-            return self._block(payload, message)
-        return self.decode_apdu(payload, size=message.size, segments=message.segments)
+        try:
+            if payload[0] == gbt.TAG:
+                return self._block(payload, message)
+            return self.decode_apdu(payload, size=message.size, segments=message.segments)
+        except INPUT_FAULTS as exc:
+            self._gbt.clear()
+            return [fault(exc, "DLMS APDU", payload[:64])]
 
     def _block(self, payload: bytes, message: LinkMessage) -> list[Event]:
         try:
@@ -279,6 +306,8 @@ class DlmsDecoder:
                     segments: int = 1) -> list[Event]:
         """Decode one complete APDU (link layer already removed)."""
         wire = size if size is not None else len(apdu)
+        if not apdu:  # an empty GBT transfer
+            return [problem(ProblemKind.MALFORMED, "empty APDU")]
         ciphered = bool(apdu) and apdu[0] in security.CIPHERED_TAGS
         verified = False
         if ciphered:
@@ -302,6 +331,9 @@ class DlmsDecoder:
                                               True, envelope.security_control,
                                               envelope.system_title,
                                               envelope.invocation_counter)
+            if not apdu:  # security header and tag, nothing inside
+                return [problem(ProblemKind.MALFORMED, "ciphered APDU without content",
+                                envelope.system_title)]
         elif apdu[:1] == bytes((apdu_mod.DATA_NOTIFICATION,)):
             self.security = SecurityState()
         unchecked = ciphered and self.security.encrypted and not verified

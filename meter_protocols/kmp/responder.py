@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from meter_protocols.errors import ProtocolError
+from meter_protocols.guard import INPUT_FAULTS
 from meter_protocols.kmp.codec import METER_ADDRESS, Direction, Message
 from meter_protocols.kmp.commands import (
     Command,
@@ -62,6 +63,7 @@ class KmpResponder:
         self.serial = int(meter_id)
         self._known = {r: REGISTERS[r] for r in model.registers}
         self._framer = KmpFramer()
+        self.faults = 0  # requests the net of meter_protocols.guard had to catch
 
     @property
     def buffered(self) -> int:
@@ -69,9 +71,15 @@ class KmpResponder:
 
     def receive(self, data: bytes, snapshot: Callable[[], MeterSnapshot]) -> bytes:
         answers = bytearray()
-        for item in self._framer.feed(data):
-            if isinstance(item, Message) and item.direction is Direction.REQUEST:
-                answers += self._answer(item, snapshot)
+        try:
+            for item in self._framer.feed(data):
+                if isinstance(item, Message) and item.direction is Direction.REQUEST:
+                    answers += self._answer(item, snapshot)
+        except INPUT_FAULTS:
+            # The net under "never raises" (meter_protocols.guard): a meter that cannot
+            # answer a request says nothing, as for any request it does not understand.
+            self._framer.reset()
+            self.faults += 1
         return bytes(answers)
 
     def _answer(self, request: Message, snapshot: Callable[[], MeterSnapshot]) -> bytes:
