@@ -125,7 +125,7 @@ _STRING_TAGS: Final = frozenset((Tag.OCTET_STRING, Tag.VISIBLE_STRING, Tag.UTF8_
 MAX_DEPTH = 12
 
 
-def decode_length(buf: bytes, pos: int) -> tuple[int, int]:
+def decode_length(buf: bytes | bytearray, pos: int) -> tuple[int, int]:
     """A-XDR/BER length at pos: (length, position after it)."""
     if pos >= len(buf):
         raise AxdrIncomplete("length expected")
@@ -224,7 +224,7 @@ def _payload(tag: int, buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
 _TypeDesc = tuple[int, tuple["_TypeDesc", ...], int]  # (tag, element types, array count)
 
 
-def _decode_type(buf: bytes, pos: int, depth: int) -> tuple[_TypeDesc, int]:
+def _decode_type(buf: bytes | bytearray, pos: int, depth: int) -> tuple[_TypeDesc, int]:
     if depth >= MAX_DEPTH:
         raise AxdrError("type description nested too deep")
     if pos >= len(buf):
@@ -278,6 +278,14 @@ def _decode_typed(desc: _TypeDesc, buf: bytes, pos: int, depth: int,
 #: byte or more, and a container adds one value for its members; types that take no byte
 #: (null, an empty structure) nested in arrays would otherwise multiply without bound.
 _VALUES_PER_BYTE = 4
+
+
+def compact_array_end(buf: bytes | bytearray, pos: int, depth: int) -> int:
+    """Where the compact-array whose type description starts at pos ends (its contents are
+    not checked). Raises AxdrIncomplete or AxdrError."""
+    _, pos = _decode_type(buf, pos, depth)
+    length, pos = decode_length(buf, pos)
+    return pos + length
 
 
 def _decode_compact(buf: bytes, pos: int, depth: int) -> tuple[Data, int]:

@@ -16,7 +16,7 @@ what the device's report shows for such a meter.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -46,8 +46,10 @@ from meter_protocols.readings import (
 _AUTO_RELEASE = 8
 #: Bytes kept while auto framing has not found a frame yet.
 _AUTO_BUFFER = 4096
-_CANDIDATES = {0x7E: Framing.HDLC, 0x68: Framing.MBUS,
-               **dict.fromkeys(apdu_mod.APDU_STARTS, Framing.RAW)}
+#: Raw APDUs kept while auto framing waits for a link framer to let go of a frame start.
+_RAW_KEPT = 8
+#: What the framers hand on.
+_LinkItem = HdlcFrame | MbusFrame | LinkMessage | Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ class DlmsDecoder:
         self._detected: Framing | None = None if self.framing is Framing.AUTO else self.framing
         self._failures = 0
         self._counters: Counter[ProblemKind] = Counter()
-        self._auto_buf = b""
+        self._raw_seen: list[_LinkItem] = []  # plausible raw APDUs waiting (auto framing)
         self._auto_dropped = 0
         self._gbt_wire = 0
         self.security = SecurityState()
@@ -120,8 +122,7 @@ class DlmsDecoder:
 
     @property
     def buffered(self) -> int:
-        return (self._hdlc.buffered + self._mbus.buffered + self._raw.buffered
-                + len(self._auto_buf))
+        return self._hdlc.buffered + self._mbus.buffered + self._raw.buffered
 
     def reset(self) -> None:
         """Drop partial frames and what auto-detection and scaler detection learned."""
@@ -132,7 +133,7 @@ class DlmsDecoder:
         self._resolver.reset()
         self._detected = None if self.framing is Framing.AUTO else self.framing
         self._failures = 0
-        self._auto_buf = b""
+        self._raw_seen = []
         self._auto_dropped = 0
         self.security = SecurityState()
 
@@ -149,10 +150,16 @@ class DlmsDecoder:
         if self._detected is None:
             found = self._detect(data)
             if found is None:
-                return self._account(self._undetected(len(data)))
-            self._detected, data = found
+                return self._account(self._undetected(data))
+            self._detected, items = found
             self._auto_dropped = 0
-        return self._account(self._feed_link(self._detected, data))
+        elif self._detected is Framing.HDLC:
+            items = self._hdlc.feed(data)
+        elif self._detected is Framing.MBUS:
+            items = self._mbus.feed(data)
+        else:
+            items = self._raw.feed(data)
+        return self._account(self._feed_link(self._detected, items))
 
     def flush(self) -> list[Event]:
         """End of input: what is left becomes a problem (raw framing: decoded if complete)."""
@@ -168,7 +175,7 @@ class DlmsDecoder:
                      self._raw):
             part.reset()
         self._gbt.clear()
-        self._auto_buf = b""
+        self._raw_seen = []
 
     def _flush(self) -> list[Event]:
         events: list[Event] = []
@@ -179,79 +186,87 @@ class DlmsDecoder:
         elif self._detected is Framing.RAW:
             for item in self._raw.flush():
                 events += self._message(item) if isinstance(item, LinkMessage) else [item]
-        elif self._auto_buf:
+        elif self.buffered:
             events.append(problem(ProblemKind.UNKNOWN_FORMAT,
-                                  f"{len(self._auto_buf)} bytes in no known framing",
-                                  self._auto_buf[:64]))
-        self._auto_buf = b""
+                                  f"{self.buffered} bytes in no known framing"))
+            self._drop_partial()
         return self._account(events)
 
-    def _undetected(self, n: int) -> list[Event]:
+    def _undetected(self, data: bytes) -> list[Event]:
         """Auto framing found nothing yet: report it once per _AUTO_BUFFER bytes."""
-        self._auto_dropped += n
+        self._auto_dropped += len(data)
         if self._auto_dropped < _AUTO_BUFFER:
             return []
         self._auto_dropped = 0
         return [problem(ProblemKind.UNKNOWN_FORMAT,
                         f"{_AUTO_BUFFER} bytes without a DLMS frame (HDLC, M-Bus or APDU)",
-                        self._auto_buf[:64])]
+                        data[:64])]
 
-    def _detect(self, data: bytes) -> tuple[Framing, bytes] | None:
-        """Auto framing: the first place where a complete frame of some kind checks out.
+    def _detect(self, data: bytes) -> tuple[Framing, Sequence[_LinkItem]] | None:
+        """Auto framing: the first framer to find a complete, valid frame.
 
-        Link layers with a check sequence (HDLC, M-Bus) are looked for first; raw APDUs
-        only when no link frame is found or pending, since a ciphered APDU inside a damaged
-        link frame would look like a raw one. Returns the framing and the bytes from that
-        frame on, or None (the bytes are kept, bounded).
+        The three framers all read the bytes (each in time linear in them). Link layers
+        with a check sequence (HDLC, M-Bus) win first; raw APDUs only when neither link
+        framer holds the start of a frame, and only an APDU beyond doubt one a meter pushed,
+        since a ciphered APDU inside a damaged link frame would look like a raw one. The
+        winner keeps its state and hands on what it found in these bytes (earlier damaged
+        frames too, so they are reported); the others are reset.
         """
-        buf = self._auto_buf + data
-        undecided = -1
-        for link_pass in (True, False):
-            for offset, byte in enumerate(buf):
-                candidate = _CANDIDATES.get(byte)
-                if candidate is None or (candidate is not Framing.RAW) != link_pass:
-                    continue
-                verdict = _probe(candidate, buf[offset:])
-                if verdict:
-                    self._auto_buf = b""
-                    # a link framer sees (and reports) earlier damaged frames too
-                    start = buf.index(byte) if link_pass else offset
-                    return candidate, buf[start:]
-                if verdict is None and (undecided < 0 or offset < undecided):
-                    undecided = offset
-            if undecided >= 0:
-                break
-        keep = buf[undecided:] if undecided >= 0 else buf[-8:]
-        self._auto_buf = keep[-_AUTO_BUFFER:]
-        return None
+        hdlc_items = self._hdlc.feed(data)
+        mbus_items = self._mbus.feed(data)
+        raw_items = self._raw.feed(data)
+        found: tuple[Framing, Sequence[_LinkItem]] | None = None
+        if any(isinstance(item, HdlcFrame) for item in hdlc_items):
+            found = Framing.HDLC, hdlc_items
+        elif any(isinstance(item, MbusFrame) for item in mbus_items):
+            found = Framing.MBUS, mbus_items
+        else:
+            plausible = [isinstance(item, LinkMessage)
+                         and apdu_mod.plausible_apdu(strip_llc(item.payload))
+                         for item in raw_items]
+            if self._raw_seen or any(plausible):
+                first = plausible.index(True) if not self._raw_seen else 0
+                self._raw_seen = (self._raw_seen + raw_items[first:])[:_RAW_KEPT]
+            if self._raw_seen and not self._hdlc.buffered and not self._mbus.buffered:
+                found, self._raw_seen = (Framing.RAW, self._raw_seen), []
+        if found is not None:
+            self._raw_seen = []
+            for framing, part in ((Framing.HDLC, self._hdlc), (Framing.MBUS, self._mbus),
+                                  (Framing.RAW, self._raw)):
+                if framing is not found[0]:
+                    part.reset()
+        return found
 
-    def _feed_link(self, framing: Framing, data: bytes) -> list[Event]:
+    def _feed_link(self, framing: Framing, items: Sequence[_LinkItem]) -> list[Event]:
         events: list[Event] = []
         if framing is Framing.HDLC:
-            for frame in self._hdlc.feed(data):
+            for frame in items:
                 if isinstance(frame, HdlcFrame):
                     for message in self._hdlc_messages.push(frame):
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
-                else:
+                elif isinstance(frame, Problem):
                     if frame.kind in _LOST_FRAME:
                         self._hdlc_messages.lost(segmented=_hdlc_segmented(frame.data))
                     events.append(frame)
         elif framing is Framing.MBUS:
-            for mframe in self._mbus.feed(data):
+            for mframe in items:
                 if isinstance(mframe, MbusFrame):
                     for message in self._mbus_messages.push(mframe):
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
-                else:
+                elif isinstance(mframe, Problem):
                     if mframe.kind in _LOST_FRAME:
                         last = bool(mframe.data[6] & FIN_BIT) if len(mframe.data) > 6 \
                             and mframe.data[:1] == b"\x68" else None
                         self._mbus_messages.lost(last=last)
                     events.append(mframe)
         else:
-            for item in self._raw.feed(data):
-                events += self._message(item) if isinstance(item, LinkMessage) else [item]
+            for item in items:
+                if isinstance(item, LinkMessage):
+                    events += self._message(item)
+                elif isinstance(item, Problem):
+                    events.append(item)
         return events
 
     def _account(self, events: list[Event]) -> list[Event]:
@@ -390,33 +405,3 @@ def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:
                        apdu[:64])
     kind = ProblemKind.TRUNCATED if isinstance(exc, AxdrIncomplete) else ProblemKind.MALFORMED
     return problem(kind, f"{what}: {exc}", apdu[:64])
-
-
-def _probe(framing: Framing, buf: bytes) -> bool | None:
-    """Does a complete, valid frame of this kind start at buf[0]? None: cannot tell yet."""
-    if framing is Framing.HDLC:
-        if len(buf) < 3:
-            return None
-        length = ((buf[1] & 0x07) << 8) | buf[2]
-        if buf[1] & 0xF0 != 0xA0:
-            return False
-        if len(buf) < length + 2:
-            return None if len(buf) < 2100 else False
-        first = HdlcFramer().feed(buf[:2 * length + 4])[:1]
-        return bool(first) and isinstance(first[0], HdlcFrame)
-    if framing is Framing.MBUS:
-        if len(buf) < 4:
-            return None
-        if buf[1] != buf[2] or buf[3] != 0x68:
-            return False
-        if len(buf) < buf[1] + 6:
-            return None
-        found = MbusFramer().feed(buf[:buf[1] + 6])[:1]
-        return bool(found) and isinstance(found[0], MbusFrame)
-    try:
-        length = apdu_mod.apdu_length(buf)
-    except AxdrIncomplete:
-        return None if len(buf) < _AUTO_BUFFER else False
-    except AxdrError:
-        return False
-    return apdu_mod.plausible_apdu(strip_llc(buf[:length]))

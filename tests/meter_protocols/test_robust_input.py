@@ -220,3 +220,27 @@ def test_an_unforeseen_fault_in_a_telegram_spares_the_next_one(
     events = decoder.feed(tel + tel)
     assert _kinds(events) == [ProblemKind.DECODER_FAULT]
     assert len([e for e in events if isinstance(e, FrameDecoded)]) == 1
+
+
+# --- length fields -----------------------------------------------------------------------
+
+def test_raw_ciphered_apdu_split_over_two_reads_waits_for_its_stated_length() -> None:
+    # A raw APDU that states its length (ciphered, GBT) was cut at the first read and
+    # reported truncated; the rest then read as garbage.
+    from meter_protocols.dlms import DlmsKeys, security  # noqa: PLC0415
+
+    keys = DlmsKeys.from_hex("000102030405060708090A0B0C0D0E0F")
+    plain = build_notification(1, b"", _named(_ENERGY))
+    apdu = security.encrypt(plain, system_title=b"ABCDEFGH", invocation_counter=7,
+                            security_control=0x20, keys=keys)
+    decoder = DlmsDecoder(keys=keys, framing="raw")
+    events = decoder.feed(apdu[:20]) + decoder.feed(apdu[20:])
+    assert _only_reading(events).values == {"1.8.0": 5.0}
+    assert not _kinds(events)
+
+
+def test_raw_apdu_stating_more_than_any_apdu_is_skipped_not_awaited() -> None:
+    lie = b"\xdb\x08ABCDEFGH\x84\x7f\xff\xff\xff"  # 2 GB of ciphered content
+    frame = build_notification(1, b"", _named(_ENERGY))
+    events = DlmsDecoder(framing="raw").feed(lie + frame)
+    assert _only_reading(events).values == {"1.8.0": 5.0}

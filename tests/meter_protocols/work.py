@@ -1,7 +1,7 @@
 """Counting work without a clock: Python lines executed inside meter_protocols.
 
-A count is exact and the same on every machine, so tests can compare the work of two
-input sizes (linear: about 4x for 4x the bytes; quadratic: 16x) instead of timing them.
+A count is exact and the same on every machine, so tests can compare the work at several
+input sizes instead of timing them.
 Work done inside C functions (bytes.find, CRC tables, AES) is not seen; the decoders keep
 such calls linear themselves (each scans bytes not scanned before, or a bounded window).
 """
@@ -40,8 +40,9 @@ def lines_executed(action: Callable[[], Any]) -> int:
     return count
 
 
-def growth(make: Callable[[int], Callable[[], Any]], n: int, factor: int = 4) -> float:
-    """Work at size factor*n divided by work at size n (about `factor` when linear)."""
-    small = lines_executed(make(n))
-    large = lines_executed(make(factor * n))
-    return large / max(small, 1)
+def growth(make: Callable[[int], Callable[[], Any]], n: int) -> float:
+    """How the work of the second n bytes compares with the work of the first n, taken over
+    sizes n, 2n and 4n: (W(4n) - W(2n)) / (W(2n) - W(n)). About 2 when the work is linear
+    (a fixed cost, such as the first frame, cancels out), about 4 when it is quadratic."""
+    w1, w2, w4 = (lines_executed(make(k * n)) for k in (1, 2, 4))
+    return (w4 - w2) / max(w2 - w1, 1)
