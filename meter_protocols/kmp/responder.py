@@ -17,6 +17,7 @@ request is complete and valid, so values in one answer belong to the same instan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,7 +35,14 @@ from meter_protocols.kmp.commands import (
 )
 from meter_protocols.kmp.framer import KmpFramer
 from meter_protocols.kmp.registers import REGISTERS, KmpRegister
-from meter_protocols.kmp.values import CLOCK, DATE, RegisterValue, encode_value, unit
+from meter_protocols.kmp.values import (
+    CLOCK,
+    DATE,
+    MAX_MANTISSA_BYTES,
+    RegisterValue,
+    encode_value,
+    unit,
+)
 from meter_protocols.simulator.profile import Profile
 from meter_protocols.simulator.state import MeterSnapshot
 
@@ -116,5 +124,17 @@ def register_value(spec: KmpRegister, snap: MeterSnapshot) -> RegisterValue | No
         return encode_value(spec.id, DATE, t.year % 100 * 10000 + t.month * 100 + t.day, 0)
     if spec.obis is None or spec.obis not in snap.values:
         return None
-    base = Decimal(snap.values[spec.obis])
-    return encode_value(spec.id, spec.unit, base / unit(spec.unit).factor, spec.exponent)
+    return encode_value(spec.id, spec.unit, _saturated(snap.values[spec.obis], spec),
+                        spec.exponent)
+
+
+def _saturated(value: float, spec: KmpRegister) -> Decimal:
+    """The value in the register's unit, as the register can hold it: the mantissa has at
+    most 8 bytes, so a larger value (or infinity) saturates there, and NaN reads 0."""
+    if math.isnan(value):
+        return Decimal(0)
+    top = Decimal(2 ** (8 * MAX_MANTISSA_BYTES) - 1).scaleb(spec.exponent)
+    if math.isinf(value):
+        return top.copy_sign(Decimal(value))
+    exact = Decimal(value) / unit(spec.unit).factor
+    return max(-top, min(top, exact))
