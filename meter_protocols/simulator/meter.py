@@ -111,7 +111,7 @@ class VirtualMeter:
             return b""
         return self._maybe_corrupt(answer) if answer else answer
 
-    def force(self, values: Mapping[str, float | None]) -> None:
+    def force(self, values: Mapping[str, object]) -> None:
         """Force register values in base units, None releases (MeterState.force)."""
         self.state.force(values)
 

@@ -61,6 +61,25 @@ _ENERGY_REGISTERS = tuple(
 )
 
 
+def check_forced(changes: Mapping[str, object]) -> dict[str, float | None]:
+    """Forced register values as a meter can hold them: OBIS C.D.E of a numeric register of
+    the catalogue -> a finite number 0..MAX_FORCED in base units, or None (release).
+
+    Raises ValueRangeError (a ValueError), naming the register, for anything else; changes
+    nothing, so a caller can check a whole request before applying any of it.
+    """
+    out: dict[str, float | None] = {}
+    for short, value in changes.items():
+        info = CATALOGUE.get(short)
+        if info is None or info.quantity is Quantity.TEXT:
+            raise ValueRangeError(f"{short!r} is not a numeric register (OBIS C.D.E)")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not 0 <= value <= MAX_FORCED):  # NaN fails this too
+            raise ValueRangeError(f"{short}: {value!r} is not a number 0..{MAX_FORCED:g}")
+        out[short] = None if value is None else float(value)
+    return out
+
+
 class MeterState:
     def __init__(
         self,
@@ -95,26 +114,14 @@ class MeterState:
     def local(self, t: float) -> datetime:
         return datetime.fromtimestamp(min(max(t, EARLIEST), LATEST), self.zone)
 
-    def force(self, changes: Mapping[str, float | None]) -> None:
+    def force(self, changes: Mapping[str, object]) -> None:
         """Force registers to values in base units (None releases one); all or nothing.
-
-        Raises ValueRangeError, naming the register, for a code that is no numeric register
-        of the catalogue or a value that is not a finite number 0..MAX_FORCED.
-        """
-        for short, value in changes.items():
-            info = CATALOGUE.get(short)
-            if info is None or info.quantity is Quantity.TEXT:
-                raise ValueRangeError(f"{short!r} is not a numeric register (OBIS C.D.E)")
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not 0 <= value <= MAX_FORCED:  # NaN fails this too
-                raise ValueRangeError(f"{short}: {value!r} is not a number 0..{MAX_FORCED:g}")
-        for short, value in changes.items():
+        Raises ValueRangeError as check_forced does."""
+        for short, value in check_forced(changes).items():
             if value is None:
                 self.overrides.pop(short, None)
             else:
-                self.overrides[short] = float(value)
+                self.overrides[short] = value
 
     def advance(self, t: float) -> MeterSnapshot:
         """Integrate from the last instant to t and return the meter's view at t.

@@ -23,7 +23,7 @@ from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.readings import Event, FrameDecoded, MeterProtocol, Problem
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import PROFILES, get_profile
-from meter_protocols.simulator.state import MAX_FORCED
+from meter_protocols.simulator.state import MAX_FORCED, check_forced
 
 ZURICH = ZoneInfo("Europe/Zurich")
 START = datetime(2025, 1, 22, 11, 54, 2, tzinfo=ZURICH).timestamp()
@@ -114,7 +114,7 @@ def test_any_instant_gives_frames(name: str, zone: str) -> None:
 def test_a_value_no_register_holds_is_refused(value: object) -> None:
     meter = VirtualMeter(get_profile("lg-e570"), seed=1, start=START)
     with pytest.raises(ValueRangeError, match=r"1\.8\.1"):
-        meter.force({"1.8.1": value})  # type: ignore[dict-item]
+        meter.force({"1.8.1": value})
     assert issubclass(ValueRangeError, ValueError)
     assert meter.state.overrides == {}
 
@@ -126,6 +126,9 @@ def test_forcing_is_all_or_nothing_and_null_releases() -> None:
         meter.force({"1.7.0": 10.0, "99.99.99": 1.0})
     assert meter.state.overrides == {"1.7.0": 1500.0}
     meter.force({"1.7.0": None, "32.7.0": MAX_FORCED})
+    assert meter.state.overrides == {"32.7.0": MAX_FORCED}
+    # the check alone changes nothing, for an API that checks a request before applying it
+    assert check_forced({"1.8.0": 5, "2.8.0": None}) == {"1.8.0": 5.0, "2.8.0": None}
     assert meter.state.overrides == {"32.7.0": MAX_FORCED}
 
 
