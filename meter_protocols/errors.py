@@ -8,3 +8,9 @@ OBIS string in a configuration).
 
 class ProtocolError(Exception):
     """Base of every exception meter_protocols raises."""
+
+
+class ValueRangeError(ProtocolError, ValueError):
+    """A value asked of a virtual meter that no meter register can hold (a forced value
+    that is not a finite number in range). The message names the register; an API turns
+    it into a 400."""

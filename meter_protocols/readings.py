@@ -145,6 +145,9 @@ class ProblemKind(StrEnum):
     NO_KNOWN_VALUES = "no_known_values"
     #: a well-formed (so deciphered) frame whose layout the decoder does not know
     UNKNOWN_LAYOUT = "unknown_layout"
+    #: The decoder itself failed on this input (a bug, caught at its boundary by
+    #: meter_protocols.guard): the input was dropped and the decoder's partial state reset.
+    DECODER_FAULT = "decoder_fault"
 
 
 @dataclass(frozen=True, slots=True)

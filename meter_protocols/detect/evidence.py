@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from meter_protocols.detect.sniff import Family, sniff
+from meter_protocols.guard import INPUT_FAULTS
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.uart import ErrorFlag
 
@@ -104,8 +105,22 @@ def analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
             chars_per_second: float | None = None, bursts: int = 0,
             bursts_ending_in_break: int = 0) -> Evidence:
     """What `data` (with per-byte ErrorFlag `flags`, None when the transport cannot tell)
-    received at `reader` says. `chars_per_second` is the rate during bursts, when known."""
+    received at `reader` says. `chars_per_second` is the rate during bursts, when known.
+    Never raises: bytes that break the analysis are evidence of nothing."""
+    try:
+        return _analyse(data, flags, reader, chars_per_second=chars_per_second,
+                        bursts=bursts, bursts_ending_in_break=bursts_ending_in_break)
+    except INPUT_FAULTS as exc:  # the net of meter_protocols.guard
+        return Evidence(f"{len(data)} bytes at {reader} could not be analysed "
+                        f"({type(exc).__name__})")
+
+
+def _analyse(data: bytes, flags: bytes | None, reader: LineSettings, *,
+             chars_per_second: float | None, bursts: int,
+             bursts_ending_in_break: int) -> Evidence:
     n = len(data)
+    if flags is not None and len(flags) != n:  # a line that miscounted: pad or cut
+        flags = bytes(flags[:n]).ljust(n, b"\x00")
     found = sniff(data)
     best = found.best()
     where = f"{reader.baudrate} baud"

@@ -87,13 +87,14 @@ class Sniff:
 def sniff_dsmr(data: bytes) -> float:
     score = 0.0
     for header in _P1_HEADER.finditer(data):
-        end = _P1_END.search(data, header.end())
+        # A telegram ends before the next "/", so each header's search stops there: the
+        # bytes are searched once, not once per header.
         nxt = data.find(b"/", header.end())
-        body_end = end.start() if end is not None else len(data)
-        if nxt != -1 and nxt < body_end:
-            body_end = nxt
+        limit = nxt if nxt != -1 else len(data)
+        end = _P1_END.search(data, header.end(), limit)
+        body_end = end.start() if end is not None else limit
         lines = len(_P1_LINE.findall(data, header.end(), body_end))
-        if lines >= 2 and end is not None and (nxt == -1 or end.start() < nxt):
+        if lines >= 2 and end is not None:
             score += 1.0
         elif lines >= 2:
             score += 0.5
@@ -112,9 +113,8 @@ def sniff_hdlc(data: bytes) -> float:
             length = ((fmt & 0x07) << 8) | data[i + 2]
             close = i + 1 + length
             if length >= 7 and close < len(data):
-                body = data[i + 1:close]
-                fcs = body[-2] | (body[-1] << 8)
-                if data[close] == 0x7E and hdlc_fcs(body[:-2]) == fcs:
+                if data[close] == 0x7E and hdlc_fcs(data[i + 1:close - 2]) == (
+                        data[close - 2] | (data[close - 1] << 8)):
                     score += 1.0
                     nxt = close  # the closing flag may open the next frame
             elif length >= 7 and close >= len(data):
@@ -152,7 +152,7 @@ def sniff_apdu(data: bytes) -> float:
         if data[i + 1] == 0x08:
             length = data[i + 10]
             sc = i + 11 + (length - 0x80 if length > 0x80 else 0)
-            if length != 0x80 and data[sc] in (0x10, 0x20, 0x30):
+            if length != 0x80 and sc < len(data) and data[sc] in (0x10, 0x20, 0x30):
                 score += 1.0
         i = data.find(0xDB, i + 1)
     i = data.find(0x0F)
@@ -179,18 +179,19 @@ def _kmp_destuff(raw: bytes) -> bytes | None:
 
 
 def sniff_kmp(data: bytes) -> float:
+    """KMP answers. Start and stop bytes are stuffed inside a frame, so the only frame a
+    stop byte can end begins at the last start byte before it: each byte is looked at once."""
     score = 0.0
-    i = data.find(0x40)
-    while i != -1:
-        end = data.find(0x0D, i + 1)
-        if end == -1 or end - i > 256:
-            break
-        body = _kmp_destuff(data[i + 1:end])
-        if body is not None and len(body) >= 4 and kmp_crc(body) == 0:
-            score += 1.0
-            i = data.find(0x40, end + 1)
-        else:
-            i = data.find(0x40, i + 1)
+    after = 0
+    end = data.find(0x0D)
+    while end != -1:
+        start = data.rfind(0x40, after, end)
+        if start != -1 and end - start <= 256:
+            body = _kmp_destuff(data[start + 1:end])
+            if body is not None and len(body) >= 4 and kmp_crc(body) == 0:
+                score += 1.0
+        after = end + 1
+        end = data.find(0x0D, after)
     return score
 
 

@@ -125,7 +125,7 @@ _STRING_TAGS: Final = frozenset((Tag.OCTET_STRING, Tag.VISIBLE_STRING, Tag.UTF8_
 MAX_DEPTH = 12
 
 
-def decode_length(buf: bytes, pos: int) -> tuple[int, int]:
+def decode_length(buf: bytes | bytearray, pos: int) -> tuple[int, int]:
     """A-XDR/BER length at pos: (length, position after it)."""
     if pos >= len(buf):
         raise AxdrIncomplete("length expected")
@@ -224,7 +224,7 @@ def _payload(tag: int, buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
 _TypeDesc = tuple[int, tuple["_TypeDesc", ...], int]  # (tag, element types, array count)
 
 
-def _decode_type(buf: bytes, pos: int, depth: int) -> tuple[_TypeDesc, int]:
+def _decode_type(buf: bytes | bytearray, pos: int, depth: int) -> tuple[_TypeDesc, int]:
     if depth >= MAX_DEPTH:
         raise AxdrError("type description nested too deep")
     if pos >= len(buf):
@@ -251,12 +251,16 @@ def _decode_type(buf: bytes, pos: int, depth: int) -> tuple[_TypeDesc, int]:
     raise AxdrError(f"type {tag} not allowed in a compact-array")
 
 
-def _decode_typed(desc: _TypeDesc, buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
+def _decode_typed(desc: _TypeDesc, buf: bytes, pos: int, depth: int,
+                  budget: list[int]) -> tuple[Data, int]:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise AxdrError("compact-array holds more values than its bytes can carry")
     tag, members, count = desc
     if tag == Tag.STRUCTURE:
         items = []
         for member in members:
-            item, pos = _decode_typed(member, buf, pos, depth + 1)
+            item, pos = _decode_typed(member, buf, pos, depth + 1, budget)
             items.append(item)
         return Data(tag, tuple(items), len(items)), pos
     if tag == Tag.ARRAY:
@@ -264,10 +268,24 @@ def _decode_typed(desc: _TypeDesc, buf: bytes, pos: int, depth: int) -> tuple[Da
             raise AxdrError("array count larger than its contents")
         items = []
         for _ in range(count):
-            item, pos = _decode_typed(members[0], buf, pos, depth + 1)
+            item, pos = _decode_typed(members[0], buf, pos, depth + 1, budget)
             items.append(item)
         return Data(tag, tuple(items), count), pos
     return _payload(tag, buf, pos, depth)
+
+
+#: Values a compact-array may hold per byte of its contents. Every real element takes a
+#: byte or more, and a container adds one value for its members; types that take no byte
+#: (null, an empty structure) nested in arrays would otherwise multiply without bound.
+_VALUES_PER_BYTE = 4
+
+
+def compact_array_end(buf: bytes | bytearray, pos: int, depth: int) -> int:
+    """Where the compact-array whose type description starts at pos ends (its contents are
+    not checked). Raises AxdrIncomplete or AxdrError."""
+    _, pos = _decode_type(buf, pos, depth)
+    length, pos = decode_length(buf, pos)
+    return pos + length
 
 
 def _decode_compact(buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
@@ -279,8 +297,9 @@ def _decode_compact(buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
     contents = bytes(buf[pos:end])
     items: list[Data] = []
     at = 0
+    budget = [_VALUES_PER_BYTE * len(contents) + 16]
     while at < len(contents):
-        item, at = _decode_typed(desc, contents, at, depth + 1)
+        item, at = _decode_typed(desc, contents, at, depth + 1, budget)
         items.append(item)
         if len(items) > len(contents):
             raise AxdrError("compact-array does not progress")

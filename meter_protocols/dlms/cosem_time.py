@@ -12,7 +12,7 @@ write it that way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 NOT_SPECIFIED_DEVIATION = -0x8000
 DST_ACTIVE = 0x80
@@ -67,11 +67,16 @@ class CosemDateTime:
                              self.hour or 0, self.minute or 0, self.second or 0, micro)
         except ValueError:
             return None
-        if self.deviation is not None and -840 <= self.deviation <= 840:
-            fixed = timezone(timedelta(minutes=-self.deviation))
-            return naive.replace(tzinfo=fixed).astimezone(zone)
         fold = 0 if self.status is None or self.status & DST_ACTIVE else 1
-        return naive.replace(tzinfo=zone, fold=fold)
+        try:
+            if self.deviation is not None and -840 <= self.deviation <= 840:
+                fixed = timezone(timedelta(minutes=-self.deviation))
+                return naive.replace(tzinfo=fixed).astimezone(zone)
+            moment = naive.replace(tzinfo=zone, fold=fold)
+            moment.astimezone(UTC)  # an instant must exist in UTC too
+        except OverflowError:
+            return None  # year 1 or 9999 moved by its offset leaves the calendar
+        return moment
 
     def to_bytes(self) -> bytes:
         def b(value: int | None) -> int:

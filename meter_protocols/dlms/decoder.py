@@ -16,7 +16,7 @@ what the device's report shows for such a meter.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from meter_protocols.dlms.raw import RawFramer
 from meter_protocols.dlms.scalers import ScalerConfig, ScalerResolver
 from meter_protocols.dlms.security import DlmsKeys
 from meter_protocols.dsmr.decoder import DsmrDecoder
+from meter_protocols.guard import INPUT_FAULTS, fault
 from meter_protocols.readings import (
     Event,
     FrameDecoded,
@@ -45,8 +46,10 @@ from meter_protocols.readings import (
 _AUTO_RELEASE = 8
 #: Bytes kept while auto framing has not found a frame yet.
 _AUTO_BUFFER = 4096
-_CANDIDATES = {0x7E: Framing.HDLC, 0x68: Framing.MBUS,
-               **dict.fromkeys(apdu_mod.APDU_STARTS, Framing.RAW)}
+#: Raw APDUs kept while auto framing waits for a link framer to let go of a frame start.
+_RAW_KEPT = 8
+#: What the framers hand on.
+_LinkItem = HdlcFrame | MbusFrame | LinkMessage | Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ class DlmsDecoder:
         self._detected: Framing | None = None if self.framing is Framing.AUTO else self.framing
         self._failures = 0
         self._counters: Counter[ProblemKind] = Counter()
-        self._auto_buf = b""
+        self._raw_seen: list[_LinkItem] = []  # plausible raw APDUs waiting (auto framing)
         self._auto_dropped = 0
         self._gbt_wire = 0
         self.security = SecurityState()
@@ -121,8 +124,7 @@ class DlmsDecoder:
 
     @property
     def buffered(self) -> int:
-        return (self._hdlc.buffered + self._mbus.buffered + self._raw.buffered
-                + len(self._auto_buf))
+        return self._hdlc.buffered + self._mbus.buffered + self._raw.buffered
 
     def reset(self) -> None:
         """Drop partial frames and what auto-detection and scaler detection learned."""
@@ -133,23 +135,51 @@ class DlmsDecoder:
         self._resolver.reset()
         self._detected = None if self.framing is Framing.AUTO else self.framing
         self._failures = 0
-        self._auto_buf = b""
+        self._raw_seen = []
         self._auto_dropped = 0
         self.security = SecurityState()
 
     # -- bytes in -------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> list[Event]:
+        try:
+            return self._feed(data)
+        except INPUT_FAULTS as exc:
+            self._drop_partial()
+            return self._account([fault(exc, "DLMS link", data[:64])])
+
+    def _feed(self, data: bytes) -> list[Event]:
         if self._detected is None:
             found = self._detect(data)
             if found is None:
-                return self._account(self._undetected(len(data)))
-            self._detected, data = found
+                return self._account(self._undetected(data))
+            self._detected, items = found
             self._auto_dropped = 0
-        return self._account(self._feed_link(self._detected, data))
+        elif self._detected is Framing.HDLC:
+            items = self._hdlc.feed(data)
+        elif self._detected is Framing.MBUS:
+            items = self._mbus.feed(data)
+        else:
+            items = self._raw.feed(data)
+        return self._account(self._feed_link(self._detected, items))
 
     def flush(self) -> list[Event]:
         """End of input: what is left becomes a problem (raw framing: decoded if complete)."""
+        try:
+            return self._flush()
+        except INPUT_FAULTS as exc:
+            self._drop_partial()
+            return self._account([fault(exc, "DLMS link")])
+
+    def _drop_partial(self) -> None:
+        """After a fault: forget partial frames and messages, keep what was learned."""
+        for part in (self._hdlc, self._hdlc_messages, self._mbus, self._mbus_messages,
+                     self._raw):
+            part.reset()
+        self._gbt.clear()
+        self._raw_seen = []
+
+    def _flush(self) -> list[Event]:
         events: list[Event] = []
         if self._detected is Framing.HDLC:
             events += [e for e in self._hdlc.flush() if isinstance(e, Problem)]
@@ -158,84 +188,87 @@ class DlmsDecoder:
         elif self._detected is Framing.RAW:
             for item in self._raw.flush():
                 events += self._message(item) if isinstance(item, LinkMessage) else [item]
-        elif self._auto_buf:
+        elif self.buffered:
             events.append(problem(ProblemKind.UNKNOWN_FORMAT,
-                                  f"{len(self._auto_buf)} bytes in no known framing",
-                                  self._auto_buf[:64]))
-        self._auto_buf = b""
+                                  f"{self.buffered} bytes in no known framing"))
+            self._drop_partial()
         return self._account(events)
 
-    def _undetected(self, n: int) -> list[Event]:
+    def _undetected(self, data: bytes) -> list[Event]:
         """Auto framing found nothing yet: report it once per _AUTO_BUFFER bytes."""
-        self._auto_dropped += n
+        self._auto_dropped += len(data)
         if self._auto_dropped < _AUTO_BUFFER:
             return []
         self._auto_dropped = 0
         return [problem(ProblemKind.UNKNOWN_FORMAT,
                         f"{_AUTO_BUFFER} bytes without a DLMS frame (HDLC, M-Bus or APDU)",
-                        self._auto_buf[:64])]
+                        data[:64])]
 
-    def _detect(self, data: bytes) -> tuple[Framing, bytes] | None:
-        """Auto framing: the first place where a complete frame of some kind checks out.
+    def _detect(self, data: bytes) -> tuple[Framing, Sequence[_LinkItem]] | None:
+        """Auto framing: the first framer to find a complete, valid frame.
 
-        Link layers with a check sequence (HDLC, M-Bus) are looked for first; raw APDUs
-        only when no link frame is found or pending, since a ciphered APDU inside a damaged
-        link frame would look like a raw one. Returns the framing and the bytes from that
-        frame on, or None (the bytes are kept, bounded).
+        The three framers all read the bytes (each in time linear in them). Link layers
+        with a check sequence (HDLC, M-Bus) win first; raw APDUs only when neither link
+        framer holds the start of a frame, and only an APDU beyond doubt one a meter pushed,
+        since a ciphered APDU inside a damaged link frame would look like a raw one. The
+        winner keeps its state and hands on what it found in these bytes (earlier damaged
+        frames too, so they are reported); the others are reset.
         """
-        buf = self._auto_buf + data
-        undecided = -1
-        for link_pass in (True, False):
-            for offset, byte in enumerate(buf):
-                candidate = _CANDIDATES.get(byte)
-                if candidate is None or (candidate is not Framing.RAW) != link_pass:
-                    continue
-                verdict = _probe(candidate, buf[offset:])
-                if verdict:
-                    self._auto_buf = b""
-                    # a link framer sees (and reports) earlier damaged frames too
-                    start = buf.index(byte) if link_pass else offset
-                    return candidate, buf[start:]
-                if verdict is None and (undecided < 0 or offset < undecided):
-                    undecided = offset
-            if undecided >= 0:
-                break
-        # A link frame still undecided must not cut off an APDU that began before it (a
-        # raw ciphered APDU holds 0x7E and 0x68 bytes in its ciphertext).
-        first_apdu = next((i for i, b in enumerate(buf) if b in apdu_mod.APDU_STARTS), -1)
-        if undecided >= 0 and 0 <= first_apdu < undecided:
-            undecided = first_apdu
-        keep = buf[undecided:] if undecided >= 0 else buf[-8:]
-        self._auto_buf = keep[-_AUTO_BUFFER:]
-        return None
+        hdlc_items = self._hdlc.feed(data)
+        mbus_items = self._mbus.feed(data)
+        raw_items = self._raw.feed(data)
+        found: tuple[Framing, Sequence[_LinkItem]] | None = None
+        if any(isinstance(item, HdlcFrame) for item in hdlc_items):
+            found = Framing.HDLC, hdlc_items
+        elif any(isinstance(item, MbusFrame) for item in mbus_items):
+            found = Framing.MBUS, mbus_items
+        else:
+            plausible = [isinstance(item, LinkMessage)
+                         and apdu_mod.plausible_apdu(strip_llc(item.payload))
+                         for item in raw_items]
+            if self._raw_seen or any(plausible):
+                first = plausible.index(True) if not self._raw_seen else 0
+                self._raw_seen = (self._raw_seen + raw_items[first:])[:_RAW_KEPT]
+            if self._raw_seen and not self._hdlc.buffered and not self._mbus.buffered:
+                found, self._raw_seen = (Framing.RAW, self._raw_seen), []
+        if found is not None:
+            self._raw_seen = []
+            for framing, part in ((Framing.HDLC, self._hdlc), (Framing.MBUS, self._mbus),
+                                  (Framing.RAW, self._raw)):
+                if framing is not found[0]:
+                    part.reset()
+        return found
 
-    def _feed_link(self, framing: Framing, data: bytes) -> list[Event]:
+    def _feed_link(self, framing: Framing, items: Sequence[_LinkItem]) -> list[Event]:
         events: list[Event] = []
         if framing is Framing.HDLC:
-            for frame in self._hdlc.feed(data):
+            for frame in items:
                 if isinstance(frame, HdlcFrame):
                     for message in self._hdlc_messages.push(frame):
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
-                else:
+                elif isinstance(frame, Problem):
                     if frame.kind in _LOST_FRAME:
                         self._hdlc_messages.lost(segmented=_hdlc_segmented(frame.data))
                     events.append(frame)
         elif framing is Framing.MBUS:
-            for mframe in self._mbus.feed(data):
+            for mframe in items:
                 if isinstance(mframe, MbusFrame):
                     for message in self._mbus_messages.push(mframe):
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
-                else:
+                elif isinstance(mframe, Problem):
                     if mframe.kind in _LOST_FRAME:
                         last = bool(mframe.data[6] & FIN_BIT) if len(mframe.data) > 6 \
                             and mframe.data[:1] == b"\x68" else None
                         self._mbus_messages.lost(last=last)
                     events.append(mframe)
         else:
-            for item in self._raw.feed(data):
-                events += self._message(item) if isinstance(item, LinkMessage) else [item]
+            for item in items:
+                if isinstance(item, LinkMessage):
+                    events += self._message(item)
+                elif isinstance(item, Problem):
+                    events.append(item)
         return events
 
     def _account(self, events: list[Event]) -> list[Event]:
@@ -261,9 +294,13 @@ class DlmsDecoder:
         payload = strip_llc(message.payload)
         if not payload:
             return []
-        if payload[0] == gbt.TAG:
-            return self._block(payload, message)
-        return self.decode_apdu(payload, size=message.size, segments=message.segments)
+        try:
+            if payload[0] == gbt.TAG:
+                return self._block(payload, message)
+            return self.decode_apdu(payload, size=message.size, segments=message.segments)
+        except INPUT_FAULTS as exc:
+            self._gbt.clear()
+            return [fault(exc, "DLMS APDU", payload[:64])]
 
     def _block(self, payload: bytes, message: LinkMessage) -> list[Event]:
         try:
@@ -286,6 +323,8 @@ class DlmsDecoder:
                     segments: int = 1) -> list[Event]:
         """Decode one complete APDU (link layer already removed)."""
         wire = size if size is not None else len(apdu)
+        if not apdu:  # an empty GBT transfer
+            return [problem(ProblemKind.MALFORMED, "empty APDU")]
         ciphered = bool(apdu) and apdu[0] in security.CIPHERED_TAGS
         verified = False
         if ciphered:
@@ -309,6 +348,9 @@ class DlmsDecoder:
                                               True, envelope.security_control,
                                               envelope.system_title,
                                               envelope.invocation_counter)
+            if not apdu:  # security header and tag, nothing inside
+                return [problem(ProblemKind.MALFORMED, "ciphered APDU without content",
+                                envelope.system_title)]
         elif apdu[:1] == bytes((apdu_mod.DATA_NOTIFICATION,)):
             self.security = SecurityState()
         unchecked = ciphered and self.security.encrypted and not verified
@@ -381,38 +423,3 @@ def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:
                        apdu[:64])
     kind = ProblemKind.TRUNCATED if isinstance(exc, AxdrIncomplete) else ProblemKind.MALFORMED
     return problem(kind, f"{what}: {exc}", apdu[:64])
-
-
-def _probe(framing: Framing, buf: bytes) -> bool | None:
-    """Does a complete, valid frame of this kind start at buf[0]? None: cannot tell yet."""
-    if framing is Framing.HDLC:
-        if len(buf) < 3:
-            return None
-        length = ((buf[1] & 0x07) << 8) | buf[2]
-        if buf[1] & 0xF0 != 0xA0:
-            return False
-        if len(buf) < length + 2:
-            return None if len(buf) < 2100 else False
-        first = HdlcFramer().feed(buf[:2 * length + 4])[:1]
-        return bool(first) and isinstance(first[0], HdlcFrame)
-    if framing is Framing.MBUS:
-        if len(buf) < 4:
-            return None
-        if buf[1] != buf[2] or buf[3] != 0x68:
-            return False
-        total = buf[1] + 6
-        if buf[1] < 3 or (len(buf) >= total and buf[total - 1] != 0x16):
-            total += 256  # L mod 256 (Sagemcom T210-D)
-        if len(buf) < total:
-            return None
-        found = MbusFramer().feed(buf[:total])[:1]
-        return bool(found) and isinstance(found[0], MbusFrame)
-    try:
-        length = apdu_mod.apdu_length(buf)
-    except AxdrIncomplete:
-        return None if len(buf) < _AUTO_BUFFER else False
-    except AxdrError:
-        return False
-    if len(buf) < length:  # the APDU is still arriving
-        return None if length <= _AUTO_BUFFER else False
-    return apdu_mod.plausible_apdu(strip_llc(buf[:length]))

@@ -9,6 +9,8 @@ every ciphered APDU, as the security suite requires) and the invoke id.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +46,8 @@ TEXT = "@text"  # the item's constant text
 
 _UNSIGNED_MAX: Final[dict[int, int]] = {Tag.UINT8: 0xFF, Tag.UINT16: 0xFFFF, Tag.UINT32: 0xFFFFFFFF,
                         Tag.UINT64: 0xFFFFFFFFFFFFFFFF}
+#: The largest finite float32 (what a float32 register saturates at).
+_FLOAT32_MAX: Final = 3.4028234663852886e38
 _SIGNED_BITS: Final[dict[int, int]] = {Tag.INT8: 8, Tag.INT16: 16, Tag.INT32: 32, Tag.INT64: 64}
 
 
@@ -97,20 +101,27 @@ class FrameOptions:
 
 
 def _register(item: PushItem, value: float) -> Data:
-    raw = value / 10.0 ** item.scaler
+    """A register's value as the meter sends it. Whatever the value, the register holds
+    something: unsigned counters wrap (as real ones roll over), signed integers and floats
+    saturate at the largest value their type holds, NaN is sent as 0."""
+    raw = value / 10.0 ** item.scaler if math.isfinite(value) else value
     tag = item.tag
     if tag in (Tag.FLOAT32, Tag.FLOAT64):
+        top = _FLOAT32_MAX if tag == Tag.FLOAT32 else sys.float_info.max
+        raw = 0.0 if math.isnan(raw) else max(-top, min(top, raw))
         return axdr.number(tag, round(raw, item.decimals) if item.decimals is not None
                            else raw)
-    number = round(raw)
     if tag in _UNSIGNED_MAX:
-        number = max(number, 0) % (_UNSIGNED_MAX[tag] + 1)  # a register wraps, as real ones
-    elif tag in _SIGNED_BITS:
+        top = _UNSIGNED_MAX[tag]
+        if not math.isfinite(raw):
+            return axdr.number(tag, top if raw > 0 else 0)
+        return axdr.number(tag, max(round(raw), 0) % (top + 1))  # a register wraps
+    if tag in _SIGNED_BITS:
         half = 1 << (_SIGNED_BITS[tag] - 1)
-        number = max(-half, min(half - 1, number))
-    else:
-        raise ProtocolError(f"tag {tag} is not a register type")
-    return axdr.number(tag, number)
+        number = 0 if math.isnan(raw) else -half if raw < -half else \
+            half - 1 if raw > half - 1 else round(raw)
+        return axdr.number(tag, number)
+    raise ProtocolError(f"tag {tag} is not a register type")
 
 
 def _text(item: PushItem, text: str) -> Data:

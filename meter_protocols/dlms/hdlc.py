@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from meter_protocols.dlms.crc import crc16_x25, fcs_bytes
 from meter_protocols.dlms.link import LLC_HEADERS, MAX_APDU, LinkMessage
 from meter_protocols.errors import ProtocolError
-from meter_protocols.readings import Problem, ProblemKind, problem
-from meter_protocols.stream import StreamBuffer
+from meter_protocols.readings import PROBLEM_DATA_LIMIT, Problem, ProblemKind, problem
+from meter_protocols.stream import CutWatch, StreamBuffer
 
 FLAG = 0x7E
 ESCAPE = 0x7D
@@ -120,12 +120,44 @@ def unstuff(raw: bytes | bytearray) -> bytes:
     return bytes(out)
 
 
+def _frame_end(buf: bytearray, at: int) -> int | None:
+    """For CutWatch: where the closing flag of the frame whose opening flag is at `at`
+    must be (None: header not complete, -1: not an HDLC header)."""
+    if at + 2 >= len(buf):
+        return None
+    if buf[at + 1] & 0xF0 != FORMAT_TYPE:
+        return -1
+    return at + (((buf[at + 1] & 0x07) << 8) | buf[at + 2]) + 1
+
+
 class HdlcFramer(StreamBuffer):
-    """Bytes in, checked frames (or problems) out. Keeps at most MAX_BUFFER bytes."""
+    """Bytes in, checked frames (or problems) out. Keeps at most MAX_BUFFER bytes.
+
+    Linear in its input however it is chunked: what was learned about the frame at the
+    head of the buffer (where the next flag is, whether escapes precede it, whether its
+    stuffed reading failed) and about flags inside it (CutWatch) is kept between feeds,
+    so no byte is searched twice.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cuts = CutWatch(FLAG, _frame_end, _valid_frame_at)
+        self._forget_head(-1)
+
+    def reset(self) -> None:
+        super().reset()
+        self._cuts.reset()
+        self._forget_head(-1)
+
+    def _forget_head(self, head: int) -> None:
+        self._head = head  # stream position of the frame the memos below are about
+        self._next_flag = -1  # stream position of the first flag after it, once found
+        self._searched = head + 1  # stream position up to which that flag was looked for
+        self._escape = False  # an escape byte lies between the head and that flag
+        self._stuffed_tried = False
 
     def feed(self, data: bytes) -> list[HdlcFrame | Problem]:
-        buf = self._buf
-        buf += data
+        buf = self._take(data)
         out: list[HdlcFrame | Problem] = []
         while buf:
             start = buf.find(FLAG)
@@ -157,6 +189,21 @@ class HdlcFramer(StreamBuffer):
             buf.clear()
         return out
 
+    def _next_flag_after_head(self, buf: bytearray) -> int:
+        """Index of the first flag after buf[0] (-1: none yet), searched once per byte."""
+        base = self._fed - len(buf)
+        if base != self._head:
+            self._forget_head(base)
+        if self._next_flag < 0:
+            at = self._searched - base
+            found = buf.find(FLAG, at)
+            stop = found if found >= 0 else len(buf)
+            self._escape = self._escape or buf.find(ESCAPE, at, stop) >= 0
+            self._searched = base + stop
+            if found >= 0:
+                self._next_flag = base + found
+        return self._next_flag - base if self._next_flag >= 0 else -1
+
     def _one(self, buf: bytearray, length: int, out: list[HdlcFrame | Problem]) -> bool:
         """Try the frame at buf[0]; False when more bytes are needed."""
         end = length + 1  # index of the closing flag
@@ -164,8 +211,9 @@ class HdlcFramer(StreamBuffer):
             out.append(parse_frame(bytes(buf[1:end])))
             del buf[:end]  # the closing flag may open the next frame
             return True
-        next_flag = buf.find(FLAG, 1)
-        if next_flag > 0 and ESCAPE in buf[1:next_flag]:
+        next_flag = self._next_flag_after_head(buf)
+        if next_flag > 0 and self._escape and not self._stuffed_tried:
+            self._stuffed_tried = True  # the bytes up to that flag never change
             frame = parse_frame(unstuff(buf[1:next_flag]), wire_size=next_flag + 1,
                                 stuffed=True)
             if isinstance(frame, HdlcFrame):
@@ -175,17 +223,15 @@ class HdlcFramer(StreamBuffer):
         if len(buf) <= end:
             # Not complete by its length. A 0x7E further on may be data inside this frame;
             # it was cut off only if a complete, valid frame starts there.
-            flag = next_flag
-            while flag > 0:
-                if _valid_frame_at(buf, flag):
-                    out.append(problem(ProblemKind.TRUNCATED,
-                                       f"HDLC frame cut off after {flag} of {length + 2} "
-                                       "bytes", bytes(buf[:flag])))
-                    del buf[:flag]
-                    return True
-                flag = buf.find(FLAG, flag + 1)
+            cut = self._cuts.find(buf, self._fed)
+            if cut > 0:
+                out.append(problem(ProblemKind.TRUNCATED,
+                                   f"HDLC frame cut off after {cut} of {length + 2} bytes",
+                                   bytes(buf[:cut])))
+                del buf[:cut]
+                return True
             return False
-        if next_flag < 0 and ESCAPE in buf and len(buf) < 2 * end + 2:
+        if next_flag < 0 and self._escape and len(buf) < 2 * end + 2:
             return False  # perhaps a stuffed frame whose end has not arrived
         if 0 < next_flag < end:
             out.append(problem(ProblemKind.TRUNCATED,
@@ -193,7 +239,7 @@ class HdlcFramer(StreamBuffer):
                                bytes(buf[:next_flag])))
         else:
             out.append(problem(ProblemKind.MALFORMED, "HDLC frame without closing flag",
-                               bytes(buf[:end + 1])))
+                               bytes(buf[:min(end + 1, PROBLEM_DATA_LIMIT)])))
         del buf[:next_flag if next_flag > 0 else 1]
         return True
 

@@ -23,6 +23,7 @@ identity, clock and tariff.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from datetime import datetime, tzinfo
 from types import MappingProxyType
@@ -44,8 +45,10 @@ from meter_protocols.readings import (
 from meter_protocols.vendors import vendor_for
 
 _NUMERIC_QUANTITIES: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
-_DIGITS: Final = re.compile(r"\d+")
+_DIGITS: Final = re.compile(r"[0-9]+")
 _LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
+#: A tariff has a digit or two; more digits than this are not a tariff (nor an int()).
+_TARIFF_DIGITS: Final = 9
 #: The class-4 capture time key, spelled as /api/v1/report/objects spells it.
 CAPTURE_TIME_KEY = "captired_time"
 
@@ -229,11 +232,12 @@ class ReadingBuilder:
             unit = item.unit
             if unit is None and info is not None and item.obis.a == 1:
                 unit = units.UNIT_FOR_QUANTITY.get(info.quantity)
+            scaled = _scaled(raw, scaler)
             if (info is not None and info.quantity in _NUMERIC_QUANTITIES
-                    and item.obis.a == 1 and short not in values):
-                values[short] = _scaled(raw, scaler)
-            return CosemObject(name, class_id, data.tag, data.size, raw, unit, scaler,
-                               source, extra=self._extra(item)), None
+                    and item.obis.a == 1 and short not in values and math.isfinite(scaled)):
+                values[short] = scaled
+            return CosemObject(name, class_id, data.tag, data.size, _finite(raw), unit,
+                               scaler, source, extra=self._extra(item)), None
         return CosemObject(name, class_id, data.tag, data.size, _shown(data),
                            extra=self._extra(item)), None
 
@@ -255,12 +259,19 @@ class ReadingBuilder:
         return MappingProxyType(out)
 
 
+def _finite(raw: int | float) -> int | float | None:
+    """A number as JSON can carry it: a float32/64 inf or NaN from the meter is null."""
+    return raw if isinstance(raw, int) or math.isfinite(raw) else None
+
+
 def _shown(data: Data) -> int | float | str | None:
     """A raw value as /api/v1/report/objects shows it."""
     raw = data.value
     if isinstance(raw, bool):
         return int(raw)
-    if isinstance(raw, int | float | str):
+    if isinstance(raw, int | float):
+        return _finite(raw)
+    if isinstance(raw, str):
         return raw
     if isinstance(raw, bytes):
         return raw.hex().upper()
@@ -272,7 +283,9 @@ def _tariff(data: Data, text: str) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     match = _DIGITS.search(text)
-    return int(match.group()) if match else None
+    if match is None or len(match.group()) > _TARIFF_DIGITS:
+        return None
+    return int(match.group())
 
 
 def _identity(names: dict[str, str], content: PushContent,

@@ -17,12 +17,13 @@ not where L says, the frame is read as 256 bytes longer, and taken if its checks
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from meter_protocols.dlms.link import MAX_APDU, LinkMessage
 from meter_protocols.errors import ProtocolError
 from meter_protocols.readings import Problem, ProblemKind, problem
-from meter_protocols.stream import StreamBuffer
+from meter_protocols.stream import CutWatch, StreamBuffer
 
 START = 0x68
 STOP = 0x16
@@ -78,12 +79,37 @@ def _check(buf: bytearray | bytes, at: int) -> MbusFrame | Problem | None:
     return MbusFrame(frame[4], frame[5], frame[6], frame[7:-2], total)
 
 
+def _frame_last(buf: bytearray, at: int) -> int | None:
+    """For CutWatch: index of the last byte of the long frame whose header is at `at`."""
+    if len(buf) - at < 4:
+        return None
+    length = buf[at + 1]
+    if buf[at + 2] != length or buf[at + 3] != START or length < 3:
+        return -1
+    return at + length + 5
+
+
+def _valid_at(buf: bytearray, at: int) -> bool:
+    return isinstance(_check(buf, at), MbusFrame)
+
+
 class MbusFramer(StreamBuffer):
-    """Bytes in, checked long frames (or problems) out. Keeps at most MAX_BUFFER bytes."""
+    """Bytes in, checked long frames (or problems) out. Keeps at most MAX_BUFFER bytes.
+
+    Linear in its input however it is chunked: each 0x68 inside an unfinished frame is
+    checked once, when its own frame is complete (CutWatch).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cuts = CutWatch(START, _frame_last, _valid_at)
+
+    def reset(self) -> None:
+        super().reset()
+        self._cuts.reset()
 
     def feed(self, data: bytes) -> list[MbusFrame | Problem]:
-        buf = self._buf
-        buf += data
+        buf = self._take(data)
         out: list[MbusFrame | Problem] = []
         while buf:
             start = _next_start(buf, 0)
@@ -121,15 +147,9 @@ class MbusFramer(StreamBuffer):
             buf.clear()
         return out
 
-    @staticmethod
-    def _cut_off(buf: bytearray) -> int:
+    def _cut_off(self, buf: bytearray) -> int:
         """Where a complete, valid frame starts inside an incomplete one (0: none)."""
-        at = buf.find(START, 1)
-        while at > 0:
-            if isinstance(_check(buf, at), MbusFrame):
-                return at
-            at = buf.find(START, at + 1)
-        return 0
+        return self._cuts.find(buf, self._fed)
 
     @staticmethod
     def _garbage(buf: bytearray, n: int, out: list[MbusFrame | Problem]) -> None:
@@ -141,14 +161,14 @@ class MbusFramer(StreamBuffer):
         return list(self.leftover())
 
 
+_STARTS = re.compile(b"[" + re.escape(bytes((START, SHORT_START, ACK))) + b"]")
+
+
 def _next_start(buf: bytearray, at: int) -> int:
-    """Index of the next byte that can start something on an M-Bus line, or -1."""
-    best = -1
-    for marker in (START, SHORT_START, ACK):
-        i = buf.find(marker, at)
-        if i >= 0 and (best < 0 or i < best):
-            best = i
-    return best
+    """Index of the next byte that can start something on an M-Bus line, or -1 (one
+    search up to the first of them, not one search of the whole buffer per marker)."""
+    found = _STARTS.search(buf, at)
+    return found.start() if found is not None else -1
 
 
 class MbusAssembler:

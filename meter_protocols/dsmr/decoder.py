@@ -7,6 +7,7 @@ or not; electricity values the catalogue knows go to `values` in base units.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from types import MappingProxyType
@@ -17,6 +18,7 @@ from dsmr_parser.parsers import TelegramParser
 
 from meter_protocols.dsmr import dialects
 from meter_protocols.dsmr.framing import MAX_TELEGRAM, TelegramFramer
+from meter_protocols.guard import INPUT_FAULTS, fault
 from meter_protocols.obis import CATALOGUE, Quantity, to_base_unit
 from meter_protocols.readings import (
     Event,
@@ -58,10 +60,23 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
 
 
 def parse_number(group: str) -> tuple[float, str | None] | None:
+    """"000012.345*kWh" -> (12.345, "kWh"); None when it is not a finite number."""
     value, _, unit = group.partition("*")
     if not _NUMBER.fullmatch(value):
         return None
-    return float(value), (unit or None)
+    number = float(value)  # hundreds of digits are a float too: inf, refused below
+    return (number, unit or None) if math.isfinite(number) else None
+
+
+def parse_count(text: str, max_digits: int = 9) -> int | None:
+    """A small whole number written in ASCII digits ("0002" -> 2), else None.
+
+    Not str.isdigit() + int(): isdigit() accepts "²" and other digits int() refuses, and
+    int() refuses text of more than 4300 digits.
+    """
+    if not 0 < len(text) <= max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 class DsmrDecoder:
@@ -80,17 +95,32 @@ class DsmrDecoder:
         return self._framer.buffered
 
     def feed(self, data: bytes) -> list[Event]:
-        events: list[Event] = []
-        for item in self._framer.feed(data):
-            events.append(self.decode_telegram(item) if isinstance(item, bytes) else item)
-        return events
+        try:
+            items = self._framer.feed(data)
+        except INPUT_FAULTS as exc:
+            self._framer.reset()
+            return [fault(exc, "P1 framing", data[:64])]
+        return [self.decode_telegram(item) if isinstance(item, bytes) else item
+                for item in items]
 
     def flush(self) -> list[Event]:
         """End of input (a replayed file ended): decode what can still be decoded."""
+        try:
+            items = self._framer.flush()
+        except INPUT_FAULTS as exc:
+            self._framer.reset()
+            return [fault(exc, "P1 framing")]
         return [self.decode_telegram(item) if isinstance(item, bytes) else item
-                for item in self._framer.flush()]
+                for item in items]
 
     def decode_telegram(self, raw: bytes) -> Event:
+        """One complete telegram ("/" ... "!" CRC CR LF) -> its reading, or a problem."""
+        try:
+            return self._decode_telegram(raw)
+        except INPUT_FAULTS as exc:
+            return fault(exc, "P1 telegram", raw[:64])
+
+    def _decode_telegram(self, raw: bytes) -> Event:
         text = raw.decode("latin-1")
         bang = text.rfind("!")
         crc_text = text[bang + 1:].strip().strip("\x00")
@@ -148,13 +178,12 @@ class DsmrDecoder:
                     number, unit = parsed
                     if unit is None:
                         unit = _KILO_DEFAULT.get(info.quantity)
-                    values[short] = to_base_unit(number, unit)[0]
+                    base = to_base_unit(number, unit)[0]
+                    if math.isfinite(base):  # 1e306 kWh is no longer a float in Wh
+                        values[short] = base
             elif a == 0 or short == "0.0.0":
                 texts.setdefault(short, printable_hex(vals[0]) or vals[0])
-        tariff = None
-        tariff_text = texts.get("96.14.0", "")
-        if tariff_text.isdigit():
-            tariff = int(tariff_text)
+        tariff = parse_count(texts.get("96.14.0", ""))
         meter_time = parse_timestamp(first.get("0-0:1.0.0", ""), self.zone)
         return MeterReading(
             protocol=MeterProtocol.DSMR,
@@ -181,8 +210,8 @@ def _identity(header: str, texts: dict[str, str]) -> MeterIdentity:
 
 def _collect_channel(data: dict[str, object], short: str, vals: list[str],
                      zone: ZoneInfo) -> None:
-    if short == "24.1.0" and vals[0].isdigit():
-        data["device_type"] = int(vals[0])
+    if short == "24.1.0" and (device_type := parse_count(vals[0], 3)) is not None:
+        data["device_type"] = device_type
     elif short in ("96.1.0", "96.1.1"):
         data["meter_id"] = printable_hex(vals[0]) or vals[0]
     elif short in ("24.2.1", "24.2.3", "24.3.0"):

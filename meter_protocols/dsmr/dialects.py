@@ -83,7 +83,7 @@ class LineNamer:
 def protocol_version(codes: dict[str, str]) -> str:
     """"50" -> "5.0", "42" -> "4.2"; Fluvius' 96.1.4 "50217" -> "5.0"."""
     raw = codes.get("1-3:0.2.8") or codes.get("0-0:96.1.4") or ""
-    digits = "".join(ch for ch in raw if ch.isdigit())
+    digits = "".join(ch for ch in raw if ch.isascii() and ch.isdigit())
     if len(digits) >= 2:
         return f"{digits[0]}.{digits[1]}"
     return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -10,10 +11,17 @@ from meter_protocols.errors import ProtocolError
 
 
 def fixed(value: float, int_digits: int, decimals: int) -> str:
-    """DSMR fixed-width number: fixed(44.258, 6, 3) -> "000044.258"."""
+    """DSMR fixed-width number: fixed(44.258, 6, 3) -> "000044.258".
+
+    A value wider than its digits wraps, as a register rolls over; infinity saturates at
+    all nines and NaN is sent as zero (no register holds either).
+    """
     if value < 0:
         raise ProtocolError(f"P1 registers are unsigned, got {value}")
     width = int_digits + (decimals + 1 if decimals else 0)
+    if not math.isfinite(value):
+        nines = "9" * int_digits + ("." + "9" * decimals if decimals else "")
+        return nines if value > 0 else fixed(0.0, int_digits, decimals)
     text = f"{value:0{width}.{decimals}f}"
     if len(text) > width:  # the register overflowed its digits, as a real one wraps
         text = text[-width:]

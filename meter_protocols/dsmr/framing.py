@@ -18,7 +18,7 @@ from meter_protocols.stream import StreamBuffer
 MAX_TELEGRAM = 8192
 #: "!" + up to four CRC digits + CR LF, with a little slack for padding NULs.
 _MAX_TRAILER = 8
-_IGNORABLE = frozenset(b"\r\n\t \x00\xff")
+_IGNORABLE = b"\r\n\t \x00\xff"
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 
 
@@ -36,14 +36,22 @@ def _crc_end(buf: bytearray, bang: int) -> int:
 
 
 class TelegramFramer(StreamBuffer):
+    """Linear in its input however it is chunked: the bytes of an unfinished telegram
+    that were searched for its end (or a new start) are not searched again."""
+
     def __init__(self, max_size: int = MAX_TELEGRAM) -> None:
         super().__init__()
         self.max_size = max_size
+        self._head = -1  # stream position of the telegram start the next field is about
+        self._clear = 0  # stream position up to which its bytes hold no "/" and no "!"
+
+    def reset(self) -> None:
+        super().reset()
+        self._head = -1
 
     def feed(self, data: bytes) -> list[bytes | Problem]:
         """Add bytes; return the complete telegrams (bytes) and problems found, in order."""
-        buf = self._buf
-        buf += data
+        buf = self._take(data)
         out: list[bytes | Problem] = []
         while buf:
             start = buf.find(b"/")
@@ -54,9 +62,15 @@ class TelegramFramer(StreamBuffer):
             if start > 0:
                 self._garbage(bytes(buf[:start]), out)
                 del buf[:start]
-            bang = buf.find(b"!", 1)
-            restart = buf.find(b"/", 1, bang if bang >= 0 else len(buf))
-            if restart > 0:
+            base = self._fed - len(buf)
+            if base != self._head:
+                self._head, self._clear = base, base + 1
+            searched = self._clear - base
+            restart = buf.find(b"/", searched)
+            bang = buf.find(b"!", searched, restart if restart > 0 else len(buf))
+            self._clear = base + (bang if bang > 0 else
+                                  restart if restart > 0 else len(buf))
+            if restart > 0 and bang < 0:
                 out.append(problem(ProblemKind.TRUNCATED,
                                    f"telegram cut off after {restart} bytes by a new start",
                                    bytes(buf[:restart])))
@@ -109,6 +123,6 @@ class TelegramFramer(StreamBuffer):
 
     @staticmethod
     def _garbage(chunk: bytes, out: list[bytes | Problem]) -> None:
-        if any(b not in _IGNORABLE for b in chunk):
+        if chunk.translate(None, _IGNORABLE):
             out.append(problem(ProblemKind.UNKNOWN_FORMAT,
                                f"{len(chunk)} bytes outside any telegram", chunk))

@@ -41,6 +41,7 @@ are reported as MALFORMED and ignored; they never complete or fail a step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from meter_protocols.errors import ProtocolError
+from meter_protocols.guard import INPUT_FAULTS, fault
 from meter_protocols.kmp.codec import METER_ADDRESS, Acknowledge, Direction, Message
 from meter_protocols.kmp.commands import (
     MAX_REGISTERS,
@@ -207,6 +209,16 @@ class KmpPoller:
 
     def feed(self, data: bytes, now: float) -> list[Event]:
         """Bytes from the meter; returns problems and, when a cycle completes, the reading."""
+        try:
+            self._feed(data, now)
+        except INPUT_FAULTS as exc:  # the net under "never raises" (meter_protocols.guard)
+            self._framer.reset()
+            self._pending.append(fault(exc, "KMP answer", data[:64]))
+            if self._state is PollerState.WAITING:
+                self._fail(now, silent=False)
+        return self.take_events()
+
+    def _feed(self, data: bytes, now: float) -> None:
         for item in self._framer.feed(data):
             if isinstance(item, Problem):
                 self._pending.append(item)
@@ -219,7 +231,6 @@ class KmpPoller:
             elif item.direction is Direction.RESPONSE:
                 self._answer(item, now)
             # Requests are our own, echoed by the line: nothing to do.
-        return self.take_events()
 
     # -- the cycle ------------------------------------------------------------------------
 
@@ -360,7 +371,9 @@ class KmpPoller:
                     f"register {register} sent in unit {sent.name!r} ({value.unit}), "
                     f"which is not a unit of {spec.obis}"))
                 continue
-            values[spec.obis] = float(value.value * sent.factor)
+            number = float(value.value * sent.factor)
+            if math.isfinite(number):  # a 255-byte mantissa is no float
+                values[spec.obis] = number
         meter_id = str(self._serial) if self._serial is not None else ""
         texts: dict[str, str] = {}
         if meter_id:

@@ -17,11 +17,13 @@ request is complete and valid, so values in one answer belong to the same instan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from meter_protocols.errors import ProtocolError
+from meter_protocols.guard import INPUT_FAULTS
 from meter_protocols.kmp.codec import METER_ADDRESS, Direction, Message
 from meter_protocols.kmp.commands import (
     Command,
@@ -33,7 +35,14 @@ from meter_protocols.kmp.commands import (
 )
 from meter_protocols.kmp.framer import KmpFramer
 from meter_protocols.kmp.registers import REGISTERS, TARIFF_REGISTER, KmpRegister
-from meter_protocols.kmp.values import CLOCK, DATE, RegisterValue, encode_value, unit
+from meter_protocols.kmp.values import (
+    CLOCK,
+    DATE,
+    MAX_MANTISSA_BYTES,
+    RegisterValue,
+    encode_value,
+    unit,
+)
 from meter_protocols.simulator.profile import Profile
 from meter_protocols.simulator.state import MeterSnapshot
 
@@ -62,6 +71,7 @@ class KmpResponder:
         self.serial = int(meter_id)
         self._known = {r: REGISTERS[r] for r in model.registers}
         self._framer = KmpFramer()
+        self.faults = 0  # requests the net of meter_protocols.guard had to catch
 
     @property
     def buffered(self) -> int:
@@ -69,9 +79,15 @@ class KmpResponder:
 
     def receive(self, data: bytes, snapshot: Callable[[], MeterSnapshot]) -> bytes:
         answers = bytearray()
-        for item in self._framer.feed(data):
-            if isinstance(item, Message) and item.direction is Direction.REQUEST:
-                answers += self._answer(item, snapshot)
+        try:
+            for item in self._framer.feed(data):
+                if isinstance(item, Message) and item.direction is Direction.REQUEST:
+                    answers += self._answer(item, snapshot)
+        except INPUT_FAULTS:
+            # The net under "never raises" (meter_protocols.guard): a meter that cannot
+            # answer a request says nothing, as for any request it does not understand.
+            self._framer.reset()
+            self.faults += 1
         return bytes(answers)
 
     def _answer(self, request: Message, snapshot: Callable[[], MeterSnapshot]) -> bytes:
@@ -110,5 +126,17 @@ def register_value(spec: KmpRegister, snap: MeterSnapshot) -> RegisterValue | No
         return encode_value(spec.id, spec.unit, snap.tariff, 0)
     if spec.obis is None or spec.obis not in snap.values:
         return None
-    base = Decimal(snap.values[spec.obis])
-    return encode_value(spec.id, spec.unit, base / unit(spec.unit).factor, spec.exponent)
+    return encode_value(spec.id, spec.unit, _saturated(snap.values[spec.obis], spec),
+                        spec.exponent)
+
+
+def _saturated(value: float, spec: KmpRegister) -> Decimal:
+    """The value in the register's unit, as the register can hold it: the mantissa has at
+    most 8 bytes, so a larger value (or infinity) saturates there, and NaN reads 0."""
+    if math.isnan(value):
+        return Decimal(0)
+    top = Decimal(2 ** (8 * MAX_MANTISSA_BYTES) - 1).scaleb(spec.exponent)
+    if math.isinf(value):
+        return top.copy_sign(Decimal(value))
+    exact = Decimal(value) / unit(spec.unit).factor
+    return max(-top, min(top, exact))

@@ -8,10 +8,13 @@ the same seed and start always give the same values.
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from meter_protocols.errors import ProtocolError
+from meter_protocols.guard import INPUT_FAULTS
 from meter_protocols.line import LineSettings
 from meter_protocols.simulator.load import LoadModel
 from meter_protocols.simulator.profile import Profile, PushEncoder, Responder
@@ -32,7 +35,10 @@ class VirtualMeter:
             clock_drift_s=profile.clock_drift_s,
         )
         self._start = start
-        self._frames = 0
+        self._next = 1  # the next frame is due at start + _next * interval
+        self.frames = 0  # frames produced
+        self.skipped = 0  # frames left out because the clock jumped forward
+        self.faults = 0  # frames or answers that could not be encoded (see push)
         self._encoder: PushEncoder | None = None
         self._responder: Responder | None = None
         if profile.mode == "push":
@@ -52,18 +58,46 @@ class VirtualMeter:
     def line(self) -> LineSettings:
         return self.profile.line
 
-    def next_push_at(self) -> float | None:
+    def next_push_at(self, now: float | None = None) -> float | None:
+        """When the next frame is due (None: a pull meter, which only answers).
+
+        Given the clock's `now`, the schedule first follows a clock that jumped, as a
+        meter's own clock would: set forward by more than an interval, the frames of the gap
+        are not made up (the one due last is sent now, `skipped` counts the others); set
+        back, the next frame is the first of the grid after `now`, not one as late as the
+        jump. A frame merely late (a busy scheduler) is still due.
+        """
         if self._encoder is None:
             return None
-        return self._start + (self._frames + 1) * self.profile.interval
+        if now is not None and math.isfinite(now):
+            interval = self.profile.interval
+            due = self._due(self._next)
+            if now >= due + interval or now < due - interval:
+                latest = math.floor((now - self._start) / interval)
+                nxt = latest if now >= due else latest + 1
+                self.skipped += max(0, nxt - self._next)
+                self._next = nxt
+        return self._due(self._next)
+
+    def _due(self, index: int) -> float:
+        return self._start + index * self.profile.interval
 
     def push(self, t: float) -> bytes:
-        """The frame due at t (call with the value next_push_at() returned)."""
+        """The frame due at t (call with the value next_push_at() returned).
+
+        Never raises: a frame the encoder cannot make (a bug; every value a register cannot
+        hold is saturated by the encoders) is left out and counted in `faults`.
+        """
         if self._encoder is None:
             return b""
-        self._frames += 1
+        self._next += 1
+        self.frames += 1
         snapshot = self.state.advance(t)
-        frame = self._encoder.encode(snapshot)
+        try:
+            frame = self._encoder.encode(snapshot)
+        except INPUT_FAULTS:
+            self.faults += 1
+            return b""
         if self.silent:
             return b""
         return self._maybe_corrupt(frame)
@@ -72,9 +106,14 @@ class VirtualMeter:
         if self._responder is None:
             return b""
         answer = self._responder.receive(data, lambda: self.state.advance(t))
+        self.faults = getattr(self._responder, "faults", 0)
         if self.silent:
             return b""
         return self._maybe_corrupt(answer) if answer else answer
+
+    def force(self, values: Mapping[str, object]) -> None:
+        """Force register values in base units, None releases (MeterState.force)."""
+        self.state.force(values)
 
     def snapshot(self, t: float) -> MeterSnapshot:
         return self.state.advance(t)

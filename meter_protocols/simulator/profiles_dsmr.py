@@ -29,7 +29,8 @@ class Dsmr5Encoder:
         )
 
     def encode(self, snapshot: MeterSnapshot) -> bytes:
-        v = snapshot.values
+        # P1 registers are unsigned: a value below zero (only a forced one can be) reads 0
+        v = {code: value if not value < 0 else 0.0 for code, value in snapshot.values.items()}
 
         def kwh(code: str) -> str:
             return f"1-0:{code}({fixed(v[code] / 1000, 6, 3)}*kWh)"

@@ -11,16 +11,26 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from meter_protocols.errors import ValueRangeError
+from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.simulator.load import LoadModel, PhaseSample
 
 #: Longest step of the energy integration, in seconds.
 INTEGRATION_STEP = 10.0
 #: Most steps one advance() takes; a longer jump (the clock set forward) uses longer steps.
 MAX_STEPS = 8640
+#: The largest value that can be forced on a register, in base units (Wh, W, V, A...).
+#: Beyond 2^53 a float no longer holds every whole number, so no register of any
+#: resolution could be sent exactly; no household meter counts near 10^15 Wh either.
+MAX_FORCED = 1e15
+#: The instants a meter's clock can show in any time zone (a day inside years 1 and 9999):
+#: a clock set beyond them (the control API takes any ISO 8601 time) pins the meter there.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 #: Length of a demand period (max demand registers 1.6.x / 2.6.x), in seconds.
 DEMAND_PERIOD = 900.0
 
@@ -49,6 +59,25 @@ class MeterSnapshot:
 _ENERGY_REGISTERS = tuple(
     f"{c}.8.{t}" for c in range(1, 9) for t in (0, 1, 2)
 )
+
+
+def check_forced(changes: Mapping[str, object]) -> dict[str, float | None]:
+    """Forced register values as a meter can hold them: OBIS C.D.E of a numeric register of
+    the catalogue -> a finite number 0..MAX_FORCED in base units, or None (release).
+
+    Raises ValueRangeError (a ValueError), naming the register, for anything else; changes
+    nothing, so a caller can check a whole request before applying any of it.
+    """
+    out: dict[str, float | None] = {}
+    for short, value in changes.items():
+        info = CATALOGUE.get(short)
+        if info is None or info.quantity is Quantity.TEXT:
+            raise ValueRangeError(f"{short!r} is not a numeric register (OBIS C.D.E)")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not 0 <= value <= MAX_FORCED):  # NaN fails this too
+            raise ValueRangeError(f"{short}: {value!r} is not a number 0..{MAX_FORCED:g}")
+        out[short] = None if value is None else float(value)
+    return out
 
 
 class MeterState:
@@ -83,10 +112,27 @@ class MeterState:
         return self._t
 
     def local(self, t: float) -> datetime:
-        return datetime.fromtimestamp(t, self.zone)
+        return datetime.fromtimestamp(min(max(t, EARLIEST), LATEST), self.zone)
+
+    def force(self, changes: Mapping[str, object]) -> None:
+        """Force registers to values in base units (None releases one); all or nothing.
+        Raises ValueRangeError as check_forced does."""
+        for short, value in check_forced(changes).items():
+            if value is None:
+                self.overrides.pop(short, None)
+            else:
+                self.overrides[short] = value
 
     def advance(self, t: float) -> MeterSnapshot:
-        """Integrate from the last instant to t and return the meter's view at t."""
+        """Integrate from the last instant to t and return the meter's view at t.
+
+        A t before the last instant is a clock set back: the meter's clock follows, its
+        registers stay (they never run backwards) and the demand period starts anew.
+        """
+        t = min(max(t, EARLIEST), LATEST)
+        if t < self._t:
+            self._t = t
+            self._demand_window.clear()
         if t > self._t:
             steps = min(MAX_STEPS, max(1, math.ceil((t - self._t) / INTEGRATION_STEP)))
             dt = (t - self._t) / steps

@@ -45,6 +45,11 @@ class Transmitter:
     def idle_level(self) -> bool:
         return not self._settings.inverted
 
+    def rewind(self, tick: int) -> None:
+        """What was to be sent after `tick` is not sent after all (the UART was reset):
+        the line is free from `tick` on, if it was busy beyond it."""
+        self._t = min(self._t, tick)
+
     def idle(self, until: float) -> Levels:
         """The line rests at its idle level until `until`."""
         end = max(self._t, to_ticks(until))

@@ -32,6 +32,10 @@ class LineProbe:
         return best if abs(best - estimate) / best < 0.06 else None
 
 
+#: Bytes a meter's UART holds for sending (its FIFO and driver buffer). A frame handed over
+#: while the line is free is sent whole, whatever its size; what does not fit while earlier
+#: bytes still wait is dropped, as a UART drops what it cannot send.
+TX_BUFFER: Final = 1024
 #: A stretch of constant level this long is the line at rest, not a character.
 REST: Final = TICK_HZ // 50
 
@@ -80,11 +84,19 @@ class VirtualWire:
     """A meter's UART, the faults on the way, and the reader's UART, in one pure object.
 
     The meter side calls `send(data, at)`; the reader side calls `read(until)` and gets the
-    characters completed by then. Either side may change its settings at any time.
+    characters completed by then. Either side may change its settings at any time. The
+    meter's side holds at most `tx_buffer` bytes waiting to be sent (TX_BUFFER), and
+    changing its settings drops what waits (a UART reset), so a meter set slower than its
+    pushes never builds a backlog: `tx_dropped` counts what was dropped.
     """
 
     def __init__(self, meter: LineSettings, reader: LineSettings, *, start: float = 0.0,
-                 faults: Faults | None = None, seed: int = 0, fast_path: bool = True) -> None:
+                 faults: Faults | None = None, seed: int = 0, fast_path: bool = True,
+                 tx_buffer: int = TX_BUFFER) -> None:
+        self.tx_buffer = tx_buffer
+        self.tx_dropped = 0
+        self._waiting: deque[int] = deque()  # end ticks of characters not yet sent
+        self._restarted = False
         self._tx = Transmitter(meter, start)
         self._rx = Receiver(reader, fast_path=fast_path)
         self.faults = faults or Faults()
@@ -100,6 +112,8 @@ class VirtualWire:
 
     @meter_settings.setter
     def meter_settings(self, settings: LineSettings) -> None:
+        if settings != self._tx.settings:
+            self._restarted = True  # what waits is dropped at the next send
         self._tx.settings = settings
 
     @property
@@ -115,8 +129,40 @@ class VirtualWire:
         if self.faults.silent_at(at):
             return at
         data = mangle(data, self.faults, self._rng)
-        self._pending.append(self._tx.send(data, at))
+        tick = to_ticks(at)
+        if self._restarted:
+            self._restarted = False
+            self._drop_waiting(tick)
+        waiting = self._waiting
+        while waiting and waiting[0] <= tick:
+            waiting.popleft()
+        if waiting and len(waiting) + len(data) > self.tx_buffer:
+            room = max(0, self.tx_buffer - len(waiting))
+            self.tx_dropped += len(data) - room
+            data = data[:room]
+        if data:
+            piece = self._tx.send(data, at)
+            if piece.clean is not None:
+                waiting.extend(piece.clean.ends)
+            self._pending.append(piece)
         return self._tx.time
+
+    def _drop_waiting(self, tick: int) -> None:
+        """The meter restarted its UART at `tick`: characters not finished by then are
+        dropped, and the line is free from the end of the last one sent."""
+        kept: deque[Levels] = deque()
+        for piece in self._pending:
+            if piece.end <= tick:
+                kept.append(piece)
+            elif piece.start < tick:
+                first, rest = piece.split(tick)
+                self.tx_dropped += len(rest.clean.data) if rest.clean is not None else 0
+                kept.append(first)
+            elif piece.clean is not None:
+                self.tx_dropped += len(piece.clean.data)
+        self._pending = kept
+        self._waiting.clear()
+        self._tx.rewind(kept[-1].end if kept else tick)
 
     def read(self, until: float) -> Received:
         """Everything the reader's UART has assembled by `until`."""
