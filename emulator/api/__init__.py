@@ -9,6 +9,7 @@ from emulator.api import (
     live,
     maintenance,
     meter,
+    middleware,
     network,
     report,
     settings,
@@ -31,11 +32,14 @@ def create_app(device: Device, auth: str | Authenticator = "both") -> web.Applic
     """The application; `auth` is the --auth mode (digest, basic, both) or an
     Authenticator (tests pass one with their own clock)."""
     authenticator = auth if isinstance(auth, Authenticator) else Authenticator(device, auth)
-    app = web.Application(middlewares=[device_errors, authenticator.middleware, license_gate],
+    app = web.Application(middlewares=[middleware.last_resort, device_errors,
+                                           authenticator.middleware,
+                                           middleware.same_origin, license_gate],
                           client_max_size=MAX_BODY)
     app[DEVICE] = device
     app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
+    middleware.install(app)
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, ui_stream, webui):
         section.setup(app)
