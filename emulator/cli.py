@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -249,6 +250,19 @@ async def run_device(config: AppConfig) -> None:
         await app.stop()
 
 
+def _check_port(config: AppConfig) -> None:
+    """Whether the HTTP port can be had, before anything is made or logged, so a busy port
+    is the only line printed (the server binds it again when it starts)."""
+    if config.http_port == 0:
+        return
+    try:
+        probe = socket.create_server((config.http_host, config.http_port))
+    except OSError as exc:
+        raise StartupError(f"cannot serve HTTP on {config.http_host}:{config.http_port}: "
+                           f"{_why(exc)}{_hint(exc, config.http_port)}") from exc
+    probe.close()
+
+
 def _why(exc: OSError) -> str:
     what = (os.strerror(exc.errno) if exc.errno else exc.strerror or str(exc)).lower()
     return f"{what} ({exc.filename})" if exc.filename else what
@@ -330,6 +344,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         speed=args.speed, seed=args.seed, timezone=args.timezone, start_time=start_time,
         auth=AuthMode(args.auth), license=License(args.license), ethernet=args.ethernet,
     )
+    _check_port(config)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))
     return 0

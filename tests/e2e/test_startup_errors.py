@@ -53,6 +53,7 @@ async def test_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
         code, out, err = await run_cli("--http", f"127.0.0.1:{port}",
                                        "--data-dir", str(tmp_path / "d"))
     assert code == 2
+    assert err.count("\n") == 1  # exactly one line, even on a first run (new data dir)
     line = one_error_line(err)
     assert f"127.0.0.1:{port}" in line and "in use" in line
     assert "serving" not in out
