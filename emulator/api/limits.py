@@ -5,9 +5,10 @@
 - Request lines and header fields are bounded (MAX_LINE, MAX_FIELD, MAX_HEADERS): longer
   ones get 400 from aiohttp's parser.
 - At most `connection_cap()` connections are served at once: MAX_CONNECTIONS, and never
-  more than half the process's file descriptor limit, so the listening socket, the data
-  dir and the meter line always find descriptors. A connection over the cap gets a short
-  503 and is closed at once.
+  more than a quarter of the process's file descriptor limit, so the data dir and the
+  meter line always find descriptors; the listen backlog (how many connections asyncio
+  accepts in one go) is an eighth of it. A connection over the cap gets a short 503 and
+  is closed at once.
 - The event loop's "socket.accept() out of system resource" and connections refused for
   the cap are logged once, then counted (QuietLog), never once per connection.
 """
@@ -29,6 +30,9 @@ MAX_LINE = 4096
 MAX_FIELD = 4096
 MAX_HEADERS = 64
 MAX_CONNECTIONS = 256
+MAX_BACKLOG = 64
+#: Seconds a connection turned away stays open for its 503 to be read.
+BUSY_LINGER = 1.0
 #: A connection accepted but not yet handed to its handler counts for this long.
 PENDING_GRACE = 1.0
 
@@ -72,21 +76,53 @@ def handler_args() -> dict[str, Any]:
             "max_field_size": MAX_FIELD, "max_headers": MAX_HEADERS, "logger": HTTP_LOG}
 
 
-def connection_cap() -> int:
-    """MAX_CONNECTIONS, within half of the process's file descriptor limit."""
+def _fd_limit() -> int | None:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return MAX_CONNECTIONS
-    return max(1, min(MAX_CONNECTIONS, soft // 2))
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def connection_cap() -> int:
+    """MAX_CONNECTIONS, within a quarter of the process's file descriptor limit: the rest
+    is for the device itself and for connections accepted in a burst before the gate
+    turns them away."""
+    soft = _fd_limit()
+    return MAX_CONNECTIONS if soft is None else max(1, min(MAX_CONNECTIONS, soft // 4))
+
+
+def backlog() -> int:
+    """The listen backlog, which is also how many connections asyncio accepts in one go
+    (each takes a descriptor before the gate sees it): an eighth of the limit, at most
+    MAX_BACKLOG."""
+    soft = _fd_limit()
+    return MAX_BACKLOG if soft is None else max(1, min(MAX_BACKLOG, soft // 8))
 
 
 class _Busy(asyncio.Protocol):
-    """A connection over the cap: a 503 and the door closed."""
+    """A connection over the cap: a 503, our side shut, whatever the client sends read and
+    dropped (closing with unread data would reset the connection before the client reads
+    the answer), and the socket closed when the client closes or after BUSY_LINGER."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.WriteTransport)
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
         transport.write(BUSY)
-        transport.close()
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._timer = asyncio.get_running_loop().call_later(BUSY_LINGER, transport.abort)
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+    def eof_received(self) -> bool:
+        return False  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 class ConnectionGate:
@@ -131,7 +167,7 @@ class LimitedSite(web.TCPSite):
         assert server is not None
         self.gate = ConnectionGate(server, self.limit, self.log)
         self._server = await asyncio.get_running_loop().create_server(
-            self.gate, self._host, self._port, backlog=self._backlog,
+            self.gate, self._host, self._port, backlog=backlog(),
             reuse_address=self._reuse_address)
 
 

@@ -76,7 +76,7 @@ def test_the_cap_stays_within_the_descriptor_limit() -> None:
             "from emulator.api.limits import connection_cap; print(connection_cap())")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True,
                          capture_output=True, text=True).stdout
-    assert int(out) == 32
+    assert int(out) == 16
 
 
 async def test_bad_requests_are_logged_once_then_counted(
