@@ -123,3 +123,14 @@ async def test_meter_pty_link_over_a_file_is_one_line(tmp_path: Path) -> None:
     assert code == 2
     assert "not replaced" in one_error_line(err)
     assert precious.read_text() == "keep me"
+
+
+def test_a_privileged_port_says_what_to_do() -> None:
+    import errno  # noqa: PLC0415
+
+    from emulator.cli import _hint, _why  # noqa: PLC0415
+
+    refused = OSError(errno.EACCES, "error while attempting to bind: permission denied")
+    assert _why(refused) == "permission denied"
+    assert "--http 0.0.0.0:8080" in _hint(refused, 80)
+    assert _hint(refused, 8080) == ""
