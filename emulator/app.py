@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from emulator.api import create_app
+from emulator.api import create_app, limits
 from emulator.api.control_access import ControlAccess
 from emulator.config import AppConfig
 from emulator.device.clock import Clock, ScaledClock
@@ -213,10 +213,13 @@ class EmulatorApp:
 
     async def start(self) -> None:
         if self.web is not None:
-            self._runner = web.AppRunner(self.web, access_log=None)
+            self._runner = web.AppRunner(self.web, access_log=None, **limits.handler_args())
             await self._runner.setup()
-            site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
+            site = limits.LimitedSite(self._runner, self.config.http_host,
+                                      self.config.http_port, limit=limits.connection_cap(),
+                                      log=self.log)
             await site.start()
+            limits.quiet_accept_errors(asyncio.get_running_loop(), self.log)
             server = site._server  # aiohttp keeps the listening sockets here
             if isinstance(server, asyncio.Server) and server.sockets:
                 self.port = int(server.sockets[0].getsockname()[1])

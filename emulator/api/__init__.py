@@ -10,6 +10,7 @@ from emulator.api import (
     live,
     maintenance,
     meter,
+    middleware,
     modbus,
     mqtt,
     network,
@@ -38,12 +39,15 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     Authenticator (tests pass one with their own clock); `access` who may steer the
     emulator (default: anyone who passes the device's protection)."""
     authenticator = auth if isinstance(auth, Authenticator) else Authenticator(device, auth)
-    app = web.Application(middlewares=[device_errors, authenticator.middleware, license_gate],
+    app = web.Application(middlewares=[middleware.last_resort, device_errors,
+                                           authenticator.middleware,
+                                           middleware.same_origin, license_gate],
                           client_max_size=MAX_BODY)
     app[DEVICE] = device
     app[CONTROL] = access or ControlAccess()
     app[LOG] = device_log("emulator.api", device.identity.device_id)
     app[AUTHENTICATOR] = authenticator
+    middleware.install(app)
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, modbus, mqtt, sdcard, actions, ui_stream,
                     webui):

@@ -11,6 +11,12 @@ password is set (/api/v1/settings).
   NONCE_LIFETIME seconds. A correct answer with an expired nonce, a nonce of an earlier
   run, or a repeated (nonce, nc) pair gets 401 with a fresh challenge and `stale=true`, so
   clients retry without asking for the password again.
+- The nc values used with a nonce are remembered for the nonce's whole life, for at most
+  MAX_NONCES nonces. When the table is full the nonce issued earliest is forgotten and no
+  nonce issued at or before it is accepted any more (`_floor`): a captured answer can
+  never be replayed, and memory stays bounded; a client whose nonce was forgotten gets a
+  stale challenge and answers the new nonce.
+- "Credentials refused" is logged once per verdict and then counted (QuietLog).
 - Basic, as earlier firmware: `WWW-Authenticate: Basic realm="..."`, password checked,
   user name ignored.
 - `--auth digest|basic|both`: which schemes are offered and accepted; `both` (default)
@@ -26,25 +32,26 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, Final
 
 from aiohttp import web
 
-from emulator.api.common import API_HEADERS, ERROR_BODIES, log
+from emulator.api.common import API_HEADERS, ERROR_BODIES
 from emulator.device.core import Device
+from emulator.runtime.logs import QuietLog, device_log
 
 MODES = ("digest", "basic", "both")
 #: Seconds a nonce stays valid.
 NONCE_LIFETIME = 300.0
 #: Nonces whose used nc values are remembered (replay check), and nc values per nonce.
-MAX_NONCES = 256
-MAX_USES_PER_NONCE = 4096
+MAX_NONCES = 1024
+MAX_USES_PER_NONCE = 1024
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|$)')
 _NONCE = re.compile(r"[0-9a-f]{48}")
@@ -94,7 +101,13 @@ class Authenticator:
         self.now = now
         self._key = secrets.token_bytes(32)
         self._opaque = secrets.token_hex(16)
-        self._uses: OrderedDict[str, set[str]] = OrderedDict()
+        #: nc values used, per nonce still remembered (at most MAX_NONCES).
+        self._uses: dict[str, set[str]] = {}
+        #: Issue time (ms) of the latest nonce forgotten: none issued before is accepted.
+        self._floor = -1
+        self._last_issued = -1
+        self.refused = QuietLog(device_log("emulator.api", device.identity.device_id),
+                                level=logging.INFO, period=60.0, now=now)
 
     # --- what the settings say -----------------------------------------------------------
 
@@ -165,7 +178,9 @@ class Authenticator:
         return hmac.new(self._key, issued.encode(), hashlib.sha256).hexdigest()[:32]
 
     def new_nonce(self) -> str:
-        issued = f"{int(self.now() * 1000) & 0xFFFFFFFFFFFFFFFF:016x}"
+        # Milliseconds, made strictly increasing: every challenge gets its own nonce.
+        self._last_issued = max(int(self.now() * 1000), self._last_issued + 1)
+        issued = f"{self._last_issued & 0xFFFFFFFFFFFFFFFF:016x}"
         return issued + self._mac(issued)
 
     def _nonce_fresh(self, nonce: str) -> bool:
@@ -175,19 +190,37 @@ class Authenticator:
         if not hmac.compare_digest(mac, self._mac(issued)):
             return False
         age = self.now() - int(issued, 16) / 1000
-        return 0 <= age < NONCE_LIFETIME
+        return age < NONCE_LIFETIME  # issue times run ahead in a burst of challenges
+
+    @staticmethod
+    def _issued(nonce: str) -> int:
+        return int(nonce[:16], 16)
 
     def _first_use(self, nonce: str, nc: str) -> bool:
+        """Whether (nonce, nc) is new; records it. The nonce is a fresh one of ours."""
         uses = self._uses.get(nonce)
         if uses is None:
+            if self._issued(nonce) <= self._floor:
+                return False  # forgotten: it may have been used already
+            if len(self._uses) >= MAX_NONCES:
+                self._forget()
+                if self._issued(nonce) <= self._floor:
+                    return False
             uses = self._uses[nonce] = set()
-            while len(self._uses) > MAX_NONCES:
-                self._uses.popitem(last=False)
-        self._uses.move_to_end(nonce)
         if nc in uses or len(uses) >= MAX_USES_PER_NONCE:
             return False
         uses.add(nc)
         return True
+
+    def _forget(self) -> None:
+        """Make room: drop expired nonces, then (if still full) the one issued earliest,
+        raising the floor to it."""
+        for nonce in [n for n in self._uses if not self._nonce_fresh(n)]:
+            del self._uses[nonce]
+        while len(self._uses) >= MAX_NONCES:
+            oldest = min(self._uses, key=self._issued)
+            self._floor = max(self._floor, self._issued(oldest))
+            del self._uses[oldest]
 
     # --- answering -------------------------------------------------------------------------
 
@@ -216,8 +249,9 @@ class Authenticator:
             response = await handler(request)
             return response
         if "Authorization" in request.headers:
-            log(request).info("%s %s from %s: credentials refused (%s)", request.method,
-                              request.path, request.remote, verdict.value)
+            self.refused.problem(verdict.value, "%s %s from %s: credentials refused (%s)",
+                                 request.method, request.path, request.remote,
+                                 verdict.value)
         return self.challenge(stale=verdict is Verdict.STALE)
 
 

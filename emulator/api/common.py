@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
+from emulator.api.body import BodyError, UnsupportedMediaType, read_json
 from emulator.device.core import Device
 from emulator.device.errors import SettingsError
 from emulator.runtime.logs import DeviceLog
@@ -28,18 +31,62 @@ ERROR_BODIES: Final = {
     401: "No permission -- see authorization schemes",
     404: "This URI does not exist",
     405: "Specified method is invalid for this resource",
+    403: "Forbidden",
+    408: "Request timeout",
     413: "Content too large",
+    415: "Unsupported media type",
     500: "Server has encountered an unexpected error",
     503: "Service unavailable",
 }
 
 
+def _plain(value: Any) -> Any:
+    """What the JSON encoder makes of the device's own types it does not know: any mapping
+    (a read-only view of a dict) an object, any other collection a list, bytes hex text,
+    anything else its text. Our own data never fails to encode."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, set | frozenset | tuple) or (
+            isinstance(value, Iterable) and not isinstance(value, str)):
+        return list(value)
+    return str(value)
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    """JSON text of the device's data; never raises for any value of ours: unknown types
+    are made plain (_plain), numbers that JSON cannot carry (NaN, infinities) become null,
+    text that is not valid Unicode is escaped."""
+    try:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_plain,
+                          allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(data), separators=(",", ":"), ensure_ascii=False,
+                          default=_plain)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def encode(text: str) -> bytes:
+    """UTF-8 of JSON text; a lone surrogate (invalid in UTF-8) is written as its JSON
+    escape, so the body stays valid JSON."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(json.loads(text), separators=(",", ":")).encode("ascii")
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=dumps(data).encode(), status=status,
+    return web.Response(body=encode(dumps(data)), status=status,
                         content_type="application/json", headers=API_HEADERS)
 
 
@@ -59,12 +106,9 @@ def no_content() -> web.Response:
 
 
 async def json_body(request: web.Request) -> Any:
-    """The request's JSON; SettingsError (-> 400) when it does not parse."""
-    raw = await request.read()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise SettingsError(f"invalid JSON: {exc}") from exc
+    """The request's JSON, through the one body reader (emulator.api.body.read_json);
+    its BodyError is answered 400 (415 for a foreign Content-Type) by device_errors."""
+    return await read_json(request)
 
 
 @web.middleware
@@ -73,7 +117,9 @@ async def device_errors(request: web.Request, handler: Any) -> web.StreamRespons
     settings into the device's answers; nothing is changed when a request is refused."""
     try:
         response: web.StreamResponse = await handler(request)
-    except SettingsError as exc:
+    except UnsupportedMediaType as exc:
+        return error_response(415, str(exc))
+    except (SettingsError, BodyError) as exc:
         return error_response(400, str(exc))
     except web.HTTPException as exc:
         if exc.status in (404, 405, 413):

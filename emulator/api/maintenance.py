@@ -9,6 +9,8 @@ that is not an image of the emulator's format (emulator.device.firmware), 413 wh
 larger than the update slot, 415 when the body is not multipart, 503 while another update
 or a reboot is under way or when the slot cannot be written. GET /load shows the state.
 Unlike the JSON endpoints, /load is not bound by the 8 kB body limit: it streams the file.
+An upload that stalls (no bytes for CHUNK_TIMEOUT seconds) or lasts longer than
+UPLOAD_DEADLINE is abandoned with 408 and the update slot is free again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from emulator.api.common import API_HEADERS, DEVICE, error_response, log, no_content
 from emulator.device.core import Device
@@ -29,6 +32,12 @@ from emulator.device.firmware import (
 #: Room for the multipart framing around the file.
 MULTIPART_SLACK = 64 * 1024
 CHUNK = 64 * 1024
+#: Seconds an upload may go without sending a byte, and the longest an upload may take
+#: (the slot's 4 MB over a slow Wi-Fi link takes well under a minute).
+CHUNK_TIMEOUT = 20.0
+UPLOAD_DEADLINE = 300.0
+#: What a malformed multipart body raises while it is read.
+MALFORMED = (ValueError, HttpProcessingError)
 
 
 def text_response(status: int, text: str) -> web.Response:
@@ -75,6 +84,19 @@ async def _file_part(request: web.Request) -> BodyPartReader | None:
         await part.release()
 
 
+def _said(exc: Exception) -> str:
+    """An exception's message as one printable line (a part header may hold anything)."""
+    text = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+    return "".join(c if c.isprintable() else "?" for c in text.replace("\n", " "))[:200]
+
+
+async def _next_chunk(part: BodyPartReader) -> bytes:
+    """The next chunk of the file; TimeoutError when the client sends nothing for
+    CHUNK_TIMEOUT seconds."""
+    async with asyncio.timeout(CHUNK_TIMEOUT):
+        return await part.read_chunk(CHUNK)
+
+
 async def post_load(request: web.Request) -> web.StreamResponse:
     device = request.app[DEVICE]
     slot = device.firmware
@@ -86,20 +108,28 @@ async def post_load(request: web.Request) -> web.StreamResponse:
     if request.content_type != "multipart/form-data":
         return text_response(415, "Expected multipart/form-data with the field 'file'")
     try:
-        part = await _file_part(request)
-    except ValueError as exc:
-        return text_response(400, f"Malformed multipart body: {exc}")
+        async with asyncio.timeout(CHUNK_TIMEOUT):
+            part = await _file_part(request)
+    except MALFORMED as exc:
+        return text_response(400, f"Malformed multipart body: {_said(exc)}")
+    except TimeoutError:
+        return text_response(408, "Upload stalled: no data")
     if part is None:
         return text_response(400, "No field 'file' in the upload")
     try:
         # The slot writes to disk (and fsyncs at the end): in a thread, off the event loop.
         await asyncio.to_thread(slot.begin)
         try:
-            while chunk := await part.read_chunk(CHUNK):
-                await asyncio.to_thread(slot.feed, chunk)
-        except ValueError as exc:
-            slot.abort("malformed multipart body")
-            return text_response(400, f"Malformed multipart body: {exc}")
+            async with asyncio.timeout(UPLOAD_DEADLINE):
+                while chunk := await _next_chunk(part):
+                    await asyncio.to_thread(slot.feed, chunk)
+        except MALFORMED as exc:
+            await asyncio.to_thread(slot.abort, "malformed multipart body")
+            return text_response(400, f"Malformed multipart body: {_said(exc)}")
+        except TimeoutError:
+            await asyncio.to_thread(slot.abort, "upload stalled")
+            log(request).info("POST /load from %s: upload stalled, abandoned", request.remote)
+            return text_response(408, "Upload stalled: abandoned, the update slot is free")
         except (asyncio.CancelledError, OSError) as exc:
             slot.abort(f"upload interrupted ({exc.__class__.__name__})")
             raise

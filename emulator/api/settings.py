@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from emulator.api.body import BodyError, read_json
+from emulator.api.body import BodyError, UnsupportedMediaType, read_json
 from emulator.api.common import DEVICE, error_response, json_response, log, no_content
 from emulator.device.errors import SettingsError
 from emulator.device.settings import sections
@@ -39,7 +39,8 @@ def _writer(section: str, method: str) -> Handler:
                             else settings.aput(section, body))
         except (BodyError, SettingsError) as exc:
             log(request).info("%s %s refused: %s", method, request.path, exc)
-            return error_response(400, str(exc))
+            status = 415 if isinstance(exc, UnsupportedMediaType) else 400
+            return error_response(status, str(exc))
         except OSError as exc:
             log(request).error("cannot store the %s settings: %s", section, exc)
             return error_response(500)

@@ -161,6 +161,8 @@ class FirmwareSlot:
                         self._header[:len(MAGIC)]):
                     self._invalid("not a whatwatt emulator firmware image")
                 return
+            if end + 1 > MAX_HEADER:  # the newline may come in the same chunk as the rest
+                self._invalid(f"header line longer than {MAX_HEADER} bytes")
             try:
                 self._parsed = parse_header(self._header[:end].rstrip(b"\r"))
             except InvalidImage as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from meter_protocols.dlms.scalers import scalers_current
@@ -10,7 +11,23 @@ from meter_protocols.readings import CosemObject, MeterReading
 Json = dict[str, Any]
 
 
+def _plain(value: Any) -> Any:
+    """A decoded value as plain JSON data: read-only mappings (a push object list's
+    entries) become dicts, tuples lists, bytes hex text."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    return value
+
+
 def _object(obj: CosemObject) -> Json:
+    return {key: _plain(value) for key, value in _fields(obj).items()}
+
+
+def _fields(obj: CosemObject) -> Json:
     out: Json = {"logical_name": obj.logical_name, "class": obj.class_id}
     if obj.class_id == 40:
         pushed = list(obj.extra.get("push_object_list", []))

@@ -24,6 +24,31 @@ READER_POLL = 0.1
 CLIENT_BACKLOG = 64 * 1024
 
 
+#: Where the ptys that --link points to live; a symlink pointing elsewhere is not ours.
+PTY_DIR = "/dev/pts/"
+
+
+class LinkInUse(Exception):
+    """--link names a path that is not a link to a pty (a file, a directory, a link to
+    something else): it is left alone."""
+
+
+def replace_link(link: Path, target: str) -> None:
+    """Make `link` a symlink to the pty `target`. An existing path is replaced only when it
+    is a symlink to a pty (one this command made in an earlier run); anything else is
+    refused, so --link never deletes a user's file."""
+    if link.is_symlink():
+        points_to = os.readlink(link)
+        if not points_to.startswith(PTY_DIR):
+            raise LinkInUse(f"--link {link}: a symlink to {points_to}, not to a pty; "
+                            "not replaced (remove it or choose another path)")
+        link.unlink()
+    elif link.exists():
+        raise LinkInUse(f"--link {link}: the path exists and is not a symlink to a pty; "
+                        "not replaced (remove it or choose another path)")
+    link.symlink_to(target)
+
+
 class PtyMeterServer:
     def __init__(self, meter: VirtualMeter, clock: Clock, link: Path | None = None) -> None:
         self.driver = MeterDriver(meter, clock)
@@ -45,9 +70,12 @@ class PtyMeterServer:
         os.set_blocking(master, False)
         self._master = master
         if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
-            self.link.symlink_to(self.path)
+            try:
+                replace_link(self.link, self.path)
+            except (OSError, LinkInUse):
+                os.close(master)
+                self._master = -1
+                raise
         loop = asyncio.get_running_loop()
         loop.add_reader(master, self._on_readable)
         self._task = loop.create_task(self.driver.run_pushes(self._send), name="pty meter")
@@ -126,9 +154,10 @@ class PtyMeterServer:
             loop.remove_writer(self._master)
             os.close(self._master)
             self._master = -1
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
+        if self.link is not None and self.path:
+            with contextlib.suppress(OSError):
+                if os.readlink(self.link) == self.path:  # still ours: remove it
+                    self.link.unlink()
 
 
 class TcpMeterServer:

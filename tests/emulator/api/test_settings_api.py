@@ -172,7 +172,8 @@ async def test_bodies_over_8_kB_get_413_and_change_nothing(client: TestClient,  
     await client.put(path, json=SEED[path])
     before = stored(tmp_path, path)
     padding = "x" * MAX_BODY
-    response = await client.put(path, data=json.dumps({"padding": padding}))
+    response = await client.put(path, data=json.dumps({"padding": padding}),
+                                headers={"Content-Type": "application/json"})
     assert response.status == 413
     assert await response.text() == "Content too large"
     assert stored(tmp_path, path) == before
