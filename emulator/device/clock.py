@@ -121,6 +121,11 @@ class VirtualClock:
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
 
+    def stall(self, seconds: float) -> None:
+        """Time passes with nothing running (the process was stopped, the machine slept):
+        every sleeper due meanwhile wakes late, at the next advance()."""
+        self._mono += max(0.0, seconds)
+
     async def advance(self, seconds: float) -> None:
         """Move time forward by `seconds`, running everything that falls due on the way."""
         target = self._mono + max(0.0, seconds)

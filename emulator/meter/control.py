@@ -3,16 +3,15 @@ corrupted frames, wire faults, a meter that changes its speed, forced values."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from emulator.device.errors import SettingsError
 from emulator.meter.virtual_line import VirtualLine
-from meter_protocols.errors import ProtocolError
+from meter_protocols.errors import ProtocolError, ValueRangeError
 from meter_protocols.line import LineSettings
-from meter_protocols.obis import CATALOGUE, Quantity
+from meter_protocols.simulator.state import check_forced
 from meter_protocols.uart import NoiseBurst
 
 
@@ -77,29 +76,18 @@ class VirtualMeterControl:
             return lambda: line.set_meter_line(settings)
         if key == "values":
             overrides = _overrides(value)
-            return lambda: _set_overrides(meter.state.overrides, overrides)
+            return lambda: meter.force(overrides)
         raise SettingsError(f"{key}: not a meter control (silent, corrupt_frames, drop_rate, "
                             "flip_rate, noise_seconds, meter_line, values)")
 
 
 def _overrides(value: Any) -> dict[str, float | None]:
+    """Forced values as the meter can hold them (the simulator's rule: a finite number from
+    0 to its maximum, in base units, for a numeric register), or a 400 naming the register;
+    nothing is applied unless all of them are valid."""
     if not isinstance(value, dict):
         raise SettingsError("values: expected an object of OBIS C.D.E -> number or null")
-    out: dict[str, float | None] = {}
-    for short, number in value.items():
-        info = CATALOGUE.get(short)
-        if info is None or info.quantity is Quantity.TEXT:
-            raise SettingsError(f"values: {short!r} is not a numeric OBIS code the meter has")
-        if number is not None and (isinstance(number, bool) or not isinstance(
-                number, int | float) or not math.isfinite(number) or number < 0):
-            raise SettingsError(f"values.{short}: expected a number >= 0 or null")
-        out[short] = None if number is None else float(number)
-    return out
-
-
-def _set_overrides(target: dict[str, float], changes: dict[str, float | None]) -> None:
-    for short, number in changes.items():
-        if number is None:
-            target.pop(short, None)
-        else:
-            target[short] = number
+    try:
+        return check_forced(value)
+    except ValueRangeError as exc:
+        raise SettingsError(f"values: {exc}") from exc

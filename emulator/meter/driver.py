@@ -20,13 +20,19 @@ class MeterDriver:
         self.clock = clock
 
     async def run_pushes(self, sink: Sink) -> None:
-        """Hand each push frame to `sink` at its time, until cancelled. Frames that fell
-        behind (the process was paused) are produced in order, as a meter's clock would."""
+        """Hand each push frame to `sink` at its time, until cancelled. The schedule follows
+        the device's clock: set forward, the gap's frames are not made up (no catch-up
+        storm); set back, the next frame comes within an interval. The wait is done in steps
+        of at most one interval, so a clock set back is noticed."""
+        step = max(self.meter.profile.interval, 0.05)
         while True:
-            due = self.meter.next_push_at()
+            now = self.clock.time()
+            due = self.meter.next_push_at(now)
             if due is None:
                 return
-            await self.clock.sleep_until(due)
+            if due > now:  # wait, then ask the schedule again (the clock may have jumped)
+                await self.clock.sleep(min(step, due - now))
+                continue
             frame = self.meter.push(due)
             if frame:
                 sink(frame)

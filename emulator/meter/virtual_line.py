@@ -42,7 +42,9 @@ class VirtualLine:
         self.meter = meter
         self.clock = clock
         self.driver = MeterDriver(meter, clock)
-        self._t0 = clock.time()  # the wire counts seconds from here (keeps ticks small)
+        # The wire counts monotonic seconds from here (small ticks; a wall clock set back
+        # or forward does not move the bits already on the wire).
+        self._t0 = clock.monotonic()
         self.wire = VirtualWire(meter.line, LineSettings(), start=0.0, seed=seed)
         self.back = VirtualWire(LineSettings(), meter.line, start=0.0, seed=seed + 1)
         self.settings: LineSettings | None = None
@@ -127,7 +129,7 @@ class VirtualLine:
     # --- the wire ----------------------------------------------------------------------
 
     def _wire_now(self) -> float:
-        return self.clock.time() - self._t0
+        return self.clock.monotonic() - self._t0
 
     def _at(self, wire_time: float, callback: Callable[[float], None]) -> None:
         """Call `callback(wire_time)` when the device's clock reaches that wire time."""
