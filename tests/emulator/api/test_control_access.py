@@ -60,7 +60,8 @@ async def test_a_token_is_required_when_set(tmp_path: Path, aiohttp_client: Any)
     assert right.status == 200
 
 
-@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+00:00", "1969-12-31T23:59:59+00:00",
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+00:00", "0001-01-01T00:00:00+12:00",
+                                  "9999-12-31T23:59:59-12:00", "1969-12-31T23:59:59+00:00",
                                   "9999-12-31T23:59:59+00:00", "2100-01-01T00:00:00+00:00"])
 async def test_a_clock_no_device_could_have_is_400_and_changes_nothing(
         tmp_path: Path, aiohttp_client: Any, when: str) -> None:
