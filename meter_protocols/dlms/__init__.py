@@ -3,7 +3,7 @@
 The decoder (`DlmsDecoder`) is sans-I/O; `encoder` builds the frames virtual meters push.
 """
 
-from meter_protocols.dlms.decoder import DlmsDecoder, SecurityState
+from meter_protocols.dlms.decoder import DlmsDecoder
 from meter_protocols.dlms.link import Framing
 from meter_protocols.dlms.scalers import (
     CustomScaler,
@@ -15,7 +15,7 @@ from meter_protocols.dlms.scalers import (
     parse_custom_scalers,
     scalers_current,
 )
-from meter_protocols.dlms.security import DlmsKeys
+from meter_protocols.dlms.security import DlmsKeys, SecurityState
 
 __all__ = [
     "CustomScaler",

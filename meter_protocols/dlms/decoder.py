@@ -17,20 +17,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from meter_protocols.dlms import apdu as apdu_mod
 from meter_protocols.dlms import cosem, gbt, security
-from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Data, Tag
-from meter_protocols.dlms.hdlc import SEGMENT_BIT, HdlcAssembler, HdlcFrame, HdlcFramer
+from meter_protocols.dlms.axdr import AxdrError, Data, Tag
+from meter_protocols.dlms.hdlc import HdlcAssembler, HdlcFrame, HdlcFramer
 from meter_protocols.dlms.link import Framing, LinkMessage, strip_llc
+from meter_protocols.dlms.link_problems import LOST_FRAME, broken, hdlc_segmented
 from meter_protocols.dlms.mapping import ReadingBuilder
 from meter_protocols.dlms.mbus import FIN_BIT, MbusAssembler, MbusFrame, MbusFramer
 from meter_protocols.dlms.raw import RawFramer
 from meter_protocols.dlms.scalers import ScalerConfig, ScalerResolver
-from meter_protocols.dlms.security import DlmsKeys
+from meter_protocols.dlms.security import DlmsKeys, SecurityState
 from meter_protocols.dsmr.decoder import DsmrDecoder
 from meter_protocols.guard import INPUT_FAULTS, fault
 from meter_protocols.readings import (
@@ -50,19 +50,6 @@ _AUTO_BUFFER = 4096
 _RAW_KEPT = 8
 #: What the framers hand on.
 _LinkItem = HdlcFrame | MbusFrame | LinkMessage | Problem
-
-
-@dataclass(frozen=True, slots=True)
-class SecurityState:
-    """What the meter's last APDU used. `ciphered` False: sent in clear."""
-
-    ciphered: bool = False
-    encrypted: bool = False  # meter.enc_en
-    authenticated: bool = False  # meter.auth_en: the frame carries an authentication tag
-    verified: bool = False  # the tag was checked with the authentication key
-    security_control: int | None = None
-    system_title: bytes = b""
-    invocation_counter: int | None = None
 
 
 class DlmsDecoder:
@@ -248,8 +235,8 @@ class DlmsDecoder:
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
                 elif isinstance(frame, Problem):
-                    if frame.kind in _LOST_FRAME:
-                        self._hdlc_messages.lost(segmented=_hdlc_segmented(frame.data))
+                    if frame.kind in LOST_FRAME:
+                        self._hdlc_messages.lost(segmented=hdlc_segmented(frame.data))
                     events.append(frame)
         elif framing is Framing.MBUS:
             for mframe in items:
@@ -258,7 +245,7 @@ class DlmsDecoder:
                         events += self._message(message) if isinstance(message, LinkMessage) \
                             else [message]
                 elif isinstance(mframe, Problem):
-                    if mframe.kind in _LOST_FRAME:
+                    if mframe.kind in LOST_FRAME:
                         last = bool(mframe.data[6] & FIN_BIT) if len(mframe.data) > 6 \
                             and mframe.data[:1] == b"\x68" else None
                         self._mbus_messages.lost(last=last)
@@ -331,7 +318,7 @@ class DlmsDecoder:
             try:
                 envelope = security.parse_ciphered(apdu)
             except AxdrError as exc:
-                return [_broken(exc, apdu, segments, "ciphered APDU")]
+                return [broken(exc, apdu, segments, "ciphered APDU")]
             self.security = SecurityState(True, envelope.encrypted, envelope.authenticated,
                                           False, envelope.security_control,
                                           envelope.system_title, envelope.invocation_counter)
@@ -365,7 +352,7 @@ class DlmsDecoder:
             if unchecked:
                 return [problem(ProblemKind.DECRYPTION_FAILED,
                                 f"plaintext is not a valid APDU ({exc}): wrong key?", apdu[:32])]
-            return [_broken(exc, apdu, segments, "data-notification")]
+            return [broken(exc, apdu, segments, "data-notification")]
         body = notification.body
         if body.tag == Tag.OCTET_STRING and isinstance(body.value, bytes) \
                 and body.value[:1] == b"/":
@@ -402,24 +389,3 @@ class DlmsDecoder:
                             f"decrypted telegram is not valid ({event.detail}): wrong key?",
                             text[:32])]
         return [event]
-
-
-_LOST_FRAME = frozenset((ProblemKind.BAD_CRC, ProblemKind.TRUNCATED, ProblemKind.MALFORMED))
-
-
-def _hdlc_segmented(data: bytes) -> bool:
-    """The S bit of a lost frame, from its bytes (with or without the opening flag);
-    True when it cannot be told."""
-    fmt = data[1:2] if data[:1] == b"\x7e" else data[:1]
-    if not fmt or fmt[0] & 0xF0 != 0xA0:
-        return True
-    return bool(fmt[0] & SEGMENT_BIT)
-
-
-def _broken(exc: AxdrError, apdu: bytes, segments: int, what: str) -> Problem:
-    if segments > 1:
-        return problem(ProblemKind.SEGMENT_ERROR,
-                       f"{what} from {segments} segments does not fit together: {exc}",
-                       apdu[:64])
-    kind = ProblemKind.TRUNCATED if isinstance(exc, AxdrIncomplete) else ProblemKind.MALFORMED
-    return problem(kind, f"{what}: {exc}", apdu[:64])

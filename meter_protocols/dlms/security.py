@@ -227,3 +227,16 @@ def encrypt(plaintext: bytes, *, system_title: bytes, invocation_counter: int,
     content = sc + invocation_counter.to_bytes(4, "big") + body
     return (bytes((service,)) + encode_length(len(system_title)) + system_title
             + encode_length(len(content)) + content)
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityState:
+    """What the meter's last APDU used. `ciphered` False: sent in clear."""
+
+    ciphered: bool = False
+    encrypted: bool = False  # meter.enc_en
+    authenticated: bool = False  # meter.auth_en: the frame carries an authentication tag
+    verified: bool = False  # the tag was checked with the authentication key
+    security_control: int | None = None
+    system_title: bytes = b""
+    invocation_counter: int | None = None

@@ -41,12 +41,9 @@ are reported as MALFORMED and ignored; they never complete or fail a step.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from meter_protocols.errors import ProtocolError
@@ -64,33 +61,20 @@ from meter_protocols.kmp.commands import (
     parse_type,
 )
 from meter_protocols.kmp.framer import KmpFramer
+from meter_protocols.kmp.reading import cycle_reading
 from meter_protocols.kmp.registers import (
-    CLOCK_REGISTER,
-    DATE_REGISTER,
     OMNIPOWER_POLL,
-    REGISTERS,
-    TARIFF_REGISTER,
     batches,
 )
-from meter_protocols.kmp.values import RegisterValue, unit
-from meter_protocols.obis import CATALOGUE
+from meter_protocols.kmp.values import RegisterValue
 from meter_protocols.readings import (
     Event,
     FrameDecoded,
-    MeterIdentity,
-    MeterProtocol,
-    MeterReading,
     Problem,
     ProblemKind,
     problem,
 )
 
-VENDOR = "Kamstrup"
-#: What a whatwatt Go shows as meter.prefix for a meter it reads with KMP (a real
-#: OMNIPOWER's report): the protocol, not the FLAG id KAM its DLMS pushes carry.
-PREFIX = "KMP"
-#: meter.protocol_version of that report.
-PROTOCOL_VERSION = "0"
 #: Problems that mean the answer to the outstanding request was destroyed.
 _BROKEN_ANSWER = frozenset((ProblemKind.BAD_CRC, ProblemKind.TRUNCATED, ProblemKind.MALFORMED,
                             ProblemKind.OVERSIZE))
@@ -341,7 +325,9 @@ class KmpPoller:
 
     def _finish(self, now: float) -> None:
         self.cycles += 1
-        reading = self._reading()
+        reading, problems = cycle_reading(self._collected, self._serial, self._meter_type,
+                                          self.zone)
+        self._pending += problems
         if reading.has_values:
             self._pending.append(FrameDecoded(reading, self._wire_bytes))
         else:  # OK needs values: a meter that answers with none is a problem
@@ -354,61 +340,3 @@ class KmpPoller:
         self._meter_type = None
         self._serial = None
         self._refused.clear()
-
-    # -- the reading ----------------------------------------------------------------------
-
-    def _reading(self) -> MeterReading:
-        values: dict[str, float] = {}
-        for register, value in self._collected.items():
-            spec = REGISTERS.get(register)
-            if spec is None or spec.obis is None:
-                continue
-            sent = unit(value.unit)
-            info = CATALOGUE.get(spec.obis)
-            if info is None or sent.base != info.quantity.value:
-                self._pending.append(problem(
-                    ProblemKind.MALFORMED,
-                    f"register {register} sent in unit {sent.name!r} ({value.unit}), "
-                    f"which is not a unit of {spec.obis}"))
-                continue
-            number = float(value.value * sent.factor)
-            if math.isfinite(number):  # a 255-byte mantissa is no float
-                values[spec.obis] = number
-        meter_id = str(self._serial) if self._serial is not None else ""
-        texts: dict[str, str] = {}
-        if meter_id:
-            texts["96.1.0"] = meter_id
-        if self._meter_type is not None:
-            texts["0.2.0"] = f"{self._meter_type.revision:X}"
-        meter_type = self._meter_type
-        identity = MeterIdentity(
-            meter_id=meter_id,
-            logical_name=meter_type.model if meter_type is not None else "",
-            model=meter_type.model_text if meter_type is not None else "",
-            vendor=VENDOR,
-            prefix=PREFIX,
-        )
-        tariff = self._collected.get(TARIFF_REGISTER)
-        return MeterReading(
-            protocol=MeterProtocol.KMP,
-            values=MappingProxyType(values),
-            identity=identity,
-            protocol_version=PROTOCOL_VERSION,
-            tariff=int(tariff.value) if tariff is not None and tariff.value > 0 else None,
-            meter_time=meter_time(self._collected.get(DATE_REGISTER),
-                                  self._collected.get(CLOCK_REGISTER), self.zone),
-            texts=MappingProxyType(texts),
-        )
-
-
-def meter_time(date: RegisterValue | None, clock: RegisterValue | None,
-               zone: ZoneInfo) -> datetime | None:
-    """The meter's clock from its date (yymmdd) and clock (hhmmss) registers, or None."""
-    if date is None or clock is None:
-        return None
-    try:
-        ymd, hms = int(date.value), int(clock.value)
-        return datetime(2000 + ymd // 10000, ymd // 100 % 100, ymd % 100,
-                        hms // 10000, hms // 100 % 100, hms % 100, tzinfo=zone)
-    except (ValueError, OverflowError, ArithmeticError):
-        return None
