@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -24,6 +25,31 @@ READ_SIZE = 4096
 def _serial_kwargs(settings: LineSettings) -> dict[str, Any]:
     return {"baudrate": settings.baudrate, "parity": _PARITY[settings.parity],
             "stopbits": _STOP[settings.stop_bits], "byte_size": settings.data_bits}
+
+
+_WHY: dict[int, str] = {
+    errno.ENOENT: "no such device: check the cable and the path (ls /dev/serial/by-id/)",
+    errno.ENODEV: "no such device: check the cable and the path (ls /dev/serial/by-id/)",
+    errno.ENXIO: "no such device: check the cable and the path (ls /dev/serial/by-id/)",
+    errno.EACCES: "permission denied: add the user to the dialout group (sudo usermod -aG "
+                  "dialout $USER, then log in again)",
+    errno.EPERM: "permission denied: add the user to the dialout group (sudo usermod -aG "
+                 "dialout $USER, then log in again)",
+    errno.EBUSY: "the port is busy: another program has it open",
+    errno.ECONNREFUSED: "connection refused: is ser2net or the dongle listening on that port?",
+    errno.EHOSTUNREACH: "host unreachable: check the address",
+    errno.ETIMEDOUT: "no answer from the host: check the address",
+}
+
+
+def why_unavailable(exc: BaseException) -> str:
+    """Why a port cannot be opened, in words with the fix, from the error or its causes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _WHY:
+            return _WHY[seen.errno]
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__
 
 
 class SerialLine:
@@ -54,7 +80,7 @@ class SerialLine:
         try:
             await serial.open()
         except (OSError, serialx.SerialException, ValueError) as exc:
-            raise LineUnavailable(f"cannot open {self.url}: {exc}") from exc
+            raise LineUnavailable(why_unavailable(exc)) from exc
         self._serial = serial
         self.settings = settings
 
