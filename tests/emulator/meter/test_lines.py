@@ -26,6 +26,7 @@ from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
 from emulator.runtime.backoff import Backoff
 from meter_protocols.detect import DetectConfig, IfMode, IfType, ProtocolChoice
+from meter_protocols.dsmr.decoder import crc16
 from meter_protocols.line import LineSettings, Parity
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
@@ -249,3 +250,44 @@ def test_the_detector_config_is_built_at_the_edge_from_the_typed_view() -> None:
     assert config == DetectConfig(False, IfType.MBUS, ProtocolChoice.HDLC, IfMode.PUSH, 2400,
                                   Parity.EVEN, 1.5, True)
     assert detect_config(meter_view()) == DetectConfig()
+
+
+def with_tariff(telegram: bytes, tariff: str) -> bytes:
+    """The same telegram with another tariff text and a CRC that fits it."""
+    text = telegram.decode("latin-1")
+    body = text[:text.index("!") + 1].replace("0-0:96.14.0(0001)", f"0-0:96.14.0({tariff})")
+    return (body + f"{crc16(body):04X}\r\n").encode("latin-1")
+
+
+async def test_after_any_malformed_frame_the_next_valid_ones_report(device: Device) -> None:
+    # Frames that once escaped the decoder (a tariff of '²', of 5000 digits) and killed
+    # the link for good, each with a valid CRC, between valid telegrams on a real pty.
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    os.close(slave)
+    meter = ensor(ScaledClock(1.0, ENSOR_MOMENT))
+
+    def telegram() -> bytes:
+        due = meter.next_push_at()
+        assert due is not None
+        return meter.push(due)
+
+    try:
+        async with supervised(device, lambda: SerialLine(path)):
+            await wait_status(device, "RECOGNITION")
+            for bad in ("²", "9" * 5000, "", "(1)"):
+                waiter = asyncio.ensure_future(next_report(device, timeout=30))
+                await asyncio.sleep(0)
+                await asyncio.to_thread(write_all, master, with_tariff(telegram(), bad))
+                good = 0
+                while not waiter.done() and good < 30:
+                    await asyncio.to_thread(write_all, master, telegram())
+                    good += 1
+                    await asyncio.wait({waiter}, timeout=0.3)
+                report = await waiter
+                assert report.reading.identity.meter_id == "20000741"
+            assert device.meter.status.value == "OK"
+            assert device.meter.failures == 0  # the decoder itself never failed
+    finally:
+        os.close(master)

@@ -14,6 +14,7 @@ from emulator.app import EmulatorApp, provision_virtual_meter
 from emulator.config import AppConfig
 from emulator.device.clock import ScaledClock
 from emulator.device.core import Device
+from emulator.device.errors import SettingsError
 from emulator.device.faces.report_json import meter_object, report_object, system_object
 from emulator.device.objects import current_scalers, report_objects
 from emulator.meter.replay_line import parse_capture
@@ -248,3 +249,19 @@ async def test_replay_of_a_hex_capture(tmp_path: Path) -> None:
         await app.stop()
     assert [r.reading.identity.meter_id for r in got] == ["20000741"] * 3
     assert got[-1].interval == pytest.approx(1.0, abs=0.3)
+
+
+@pytest.mark.parametrize("profile", ["lg-e570", "kamstrup-omnipower"])
+async def test_values_no_meter_holds_are_refused_and_the_meter_goes_on(
+        tmp_path: Path, profile: str) -> None:
+    async with linked(tmp_path, profile) as (device, _):
+        control = device.ports.meter_control
+        assert control is not None
+        await wait_status(device, "OK", timeout=60)
+        for bad in (1e308, -5, float("inf")):
+            with pytest.raises(SettingsError, match=r"1\.8\.1"):
+                control.apply({"values": {"1.8.1": bad}})
+        assert "1.8.1" not in control.state()["values"]  # nothing was applied
+        control.apply({"values": {"1.8.1": 123456.0}})
+        (report,) = await reports(device, 1, timeout=60)
+        assert report.reading.values["1.8.1"] == pytest.approx(123456.0, abs=1)  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ def closed_port() -> int:
 
 async def attempts(app: EmulatorApp, count: int) -> None:
     """Until the link has failed to open the line `count` times."""
-    while app.link is None or sum(app.link.quiet.counts.values()) < count:
+    while app.link is None or sum(app.link.quiet.counts.values()) < count:  # noqa: ASYNC110 - a counter, no event
         await asyncio.sleep(0.01)
 
 
