@@ -86,10 +86,3 @@ class StatusBoard:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
-
-    def clear(self) -> None:
-        """A reboot: every service says STOPPED until it starts again."""
-        for name, status in list(self._status.items()):
-            if status.state is not ServiceState.STOPPED:
-                self.set(name, ServiceStatus(ServiceState.STOPPED, since=status.since,
-                                             failures=0))

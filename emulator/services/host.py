@@ -19,11 +19,6 @@ class ServiceHost:
         self.log = device_log(__name__, device.identity.device_id)
         self.started = False
 
-    def add(self, service: Service) -> None:
-        if self.started:
-            raise RuntimeError("add services before the host starts")
-        self.services.append(service)
-
     def get(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
 
@@ -47,8 +42,3 @@ class ServiceHost:
             except Exception as exc:  # noqa: BLE001 - stop the others all the same
                 self.log.error("service %s failed to stop cleanly: %s", service.name, exc)
         self.started = False
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-

@@ -4,40 +4,21 @@ numbers, in the same order, that our decoder reports; and the suite-0 ones it de
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 
 import pytest
-from gurux_dlms import GXByteBuffer, GXReplyData
-from gurux_dlms.enums import InterfaceType, Security
-from gurux_dlms.secure import GXDLMSSecureClient
 
 from meter_protocols.dlms import DlmsDecoder, DlmsKeys, security
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
 from meter_protocols.simulator.profiles_austria import PROFILES
 from meter_protocols.simulator.profiles_dlms import encoder_for
+from tests.meter_protocols.dlms.gurux import gurux_decode
 from tests.meter_protocols.dlms.helpers import problems, readings
 
 LAYOUTS = {"tinetz-ma309": "named-values", "netznoe-t210d": "netznoe",
            "wienernetze-im350": "wienernetze-compact",
            "netzburgenland-e450": "netzburgenland-e450"}
-
-
-def _gurux(apdu: bytes, keys: DlmsKeys | None) -> object:
-    client = GXDLMSSecureClient(True, clientAddress=16, serverAddress=1,
-                                interfaceType=InterfaceType.PDU)
-    if keys is not None:
-        client.ciphering.security = (Security.AUTHENTICATION_ENCRYPTION
-                                     if keys.authentication_key else Security.ENCRYPTION)
-        client.ciphering.blockCipherKey = keys.encryption_key
-        client.ciphering.authenticationKey = keys.authentication_key or bytes(16)
-    reply, notify = GXReplyData(), GXReplyData()
-    with contextlib.redirect_stdout(io.StringIO()):
-        client.getData(GXByteBuffer(apdu), reply, notify)
-    assert notify.complete
-    return notify.value
 
 
 def _numbers(node: object) -> list[int]:
@@ -72,9 +53,9 @@ def test_gurux_reads_the_same_values_from_our_push(name: str) -> None:
     ours = [o.value for o in reading.objects if o.class_id == 3]
     assert len(ours) >= 8
     assert all(isinstance(v, int) for v in ours)
-    theirs = _numbers(_gurux(plain, None))
+    theirs = _numbers(gurux_decode(plain, None))
     assert _in_order(ours, theirs), (ours, theirs)  # type: ignore[arg-type]
     if envelope.security_control & 0x0F == 0:  # gurux deciphers suite 0 itself
-        assert _numbers(_gurux(apdu, keys)) == theirs
+        assert _numbers(gurux_decode(apdu, keys)) == theirs
     else:
         assert envelope.security_control == 0x21
