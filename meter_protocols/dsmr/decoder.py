@@ -1,8 +1,10 @@
 """DSMR P1 decoder, sans-I/O: bytes in, MeterReading events out.
 
-Framing is ours (bounded, bytes); the CRC is dsmr-parser's CRC16; the dialect tables that
-name each line are dsmr-parser's. Every data line is kept in the reading (`lines`), named
-or not; electricity values the catalogue knows go to `values` in base units.
+Framing is ours (bounded, bytes), and so is the CRC16/ARC (meter_protocols.crc: a table
+over the bytes; dsmr-parser's loop over characters was half of the decode time); the
+dialect tables that name each line are dsmr-parser's. Every data line is kept in the
+reading (`lines`), named or not; electricity values the catalogue knows go to `values` in
+base units.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from dsmr_parser.parsers import TelegramParser
-
+from meter_protocols.crc import crc16_arc
 from meter_protocols.dsmr import dialects
 from meter_protocols.dsmr.framing import MAX_TELEGRAM, TelegramFramer
 from meter_protocols.guard import INPUT_FAULTS, fault
@@ -42,9 +43,9 @@ _KILO_DEFAULT: Final = {Quantity.ACTIVE_ENERGY: "kWh", Quantity.REACTIVE_ENERGY:
 _NUMERIC: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 
 
-def crc16(text: str) -> int:
-    """The P1 telegram CRC (CRC16/ARC over "/" ... "!"), as dsmr-parser computes it."""
-    return int(TelegramParser.crc16(text))
+def crc16(text: str | bytes) -> int:
+    """The P1 telegram CRC (CRC16/ARC over "/" ... "!"; text as Latin-1)."""
+    return crc16_arc(text.encode("latin-1") if isinstance(text, str) else text)
 
 
 def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
@@ -131,7 +132,7 @@ class DsmrDecoder:
                 expected = int(crc_text, 16)
             except ValueError:
                 return problem(ProblemKind.MALFORMED, f"CRC field {crc_text!r} is not hex", raw)
-            actual = crc16(text[:bang + 1])
+            actual = crc16_arc(raw[:bang + 1])
             if actual != expected:
                 return problem(ProblemKind.BAD_CRC,
                                f"CRC {actual:04X} computed, {crc_text} sent", raw)

@@ -1,11 +1,13 @@
-"""The C-computed CRCs equal the textbook bit-by-bit definitions."""
+"""The CRCs equal the textbook bit-by-bit definitions and the implementations they replaced."""
 
 from __future__ import annotations
 
+from dsmr_parser.parsers import TelegramParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meter_protocols.crc import crc16_ccitt, crc16_x25
+from meter_protocols.crc import crc16_arc, crc16_ccitt, crc16_x25
+from tests.conftest import real_fixture
 
 
 def _x25(data: bytes) -> int:
@@ -35,3 +37,32 @@ def test_equal_to_the_definitions(data: bytes, start: int) -> None:
     assert crc16_x25(data) == _x25(data)
     assert crc16_x25(bytearray(data)) == _x25(data)
     assert crc16_ccitt(data, start) == _ccitt(data, start)
+
+
+def _arc(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def test_arc_check_value() -> None:
+    # The catalogue's check value of CRC-16/ARC, and a real P1 telegram's own CRC line.
+    assert crc16_arc(b"123456789") == 0xBB3D
+    telegram = real_fixture("dsmr", "misc", "nl_iskra_am550_dsmr50_3F8B.txt").read_bytes()
+    bang = telegram.rindex(b"!")
+    sent = telegram[bang + 1:].strip()
+    assert sent, "the fixture carries a CRC line"
+    assert crc16_arc(telegram[:bang + 1]) == int(sent, 16)
+
+
+@given(st.binary(max_size=300), st.binary(max_size=300))
+def test_arc_equal_to_the_definition_and_to_dsmr_parser(head: bytes, tail: bytes) -> None:
+    data = head + tail
+    assert crc16_arc(data) == _arc(data)
+    assert crc16_arc(tail, crc16_arc(head)) == _arc(data)  # continues from a CRC
+    assert crc16_arc(memoryview(data)) == _arc(data)
+    # The implementation the P1 decoder used before: dsmr-parser's, over Latin-1 text.
+    assert crc16_arc(data) == TelegramParser.crc16(data.decode("latin-1"))
