@@ -16,11 +16,14 @@ Time is integer ticks of 1/TICK_HZ s. Every bit boundary and sampling instant is
 from the character's own start edge with integer arithmetic, so a long stream accumulates
 no rounding drift. The level stream is carried as `Levels` pieces: a start and end tick, the
 level just before the start, and the instants at which the level toggles (run lengths, not one
-object per bit). Pieces produced by a transmitter without faults also carry the bytes they
-encode (`CleanSource`); a receiver that is idle and set exactly as that transmitter (baud
-rate, data bits, parity, polarity) returns those bytes directly (the fast path). Everything
-else goes through the sampling loop (the slow path), which gives the same answer for equal
-settings (a property test holds them equal).
+object per bit). Pieces produced by a transmitter carry the bytes they encode
+(`CleanSource`), and only those: their edges are computed the first time something asks for
+them. A receiver that is idle and set exactly as that transmitter (baud rate, data bits,
+parity, polarity) returns the bytes directly (the fast path), and the line monitor measures a
+clean piece from its bytes, so a matched line never builds an edge. Everything else (wrong
+settings, noise) goes through the sampling loop over the edges (the slow path), which gives
+the same answer for equal settings (a property test holds them equal). Cutting a clean piece
+moves two indexes into the transmission's bytes and copies nothing.
 
 Faults on the wire (`Faults`): bytes dropped or with one bit flipped on the way, noise bursts
 (spikes XOR-ed onto the line in a time window, deterministic per seed whatever the read

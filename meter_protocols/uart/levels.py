@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass
 from enum import IntFlag
+from functools import cache
 from typing import Final
 
 from meter_protocols.errors import ProtocolError
@@ -16,6 +17,9 @@ TICK_HZ: Final = 73_728_000
 
 #: The baud rates a gateway's UART commonly offers; a measured pulse is mapped to one of them.
 STANDARD_BAUDRATES: Final = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+#: A stretch of constant level this long is the line at rest, not a character.
+REST: Final = TICK_HZ // 50
 
 
 class UartError(ProtocolError):
@@ -38,31 +42,130 @@ class ErrorFlag(IntFlag):
 
 
 @dataclass(frozen=True, slots=True)
-class CleanSource:
-    """What a clean piece encodes: the bytes, at which settings, and where each ends."""
+class CharShape:
+    """How characters look on the wire at one setting, in half bits from the start edge."""
 
-    settings: LineSettings
-    data: bytes
-    ends: tuple[int, ...]  # tick at which each character's last stop bit ends
+    length: int  # a character, start to the end of its last stop bit
+    toggles: tuple[tuple[int, ...], ...]  # per data value; the first is the start edge, 0
+    scale: int  # 2 x baud rate: tick of half bit h from origin = h * TICK_HZ // scale
+    #: Per data value, the shortest run of constant level inside the character, with and
+    #: without its last run (the stop bit and the 1s before it, which ends only at the next
+    #: character's start edge).
+    shortest: tuple[int, ...]
+    shortest_inner: tuple[int, ...]
+    #: Ticks per half bit where that is a whole number and a whole character is shorter than
+    #: REST (every standard rate above 600 baud): the line monitor then measures clean
+    #: pieces from their bytes, without edges. None otherwise.
+    unit: int | None
+
+
+@cache
+def char_shape(settings: LineSettings) -> CharShape:
+    length, table = half_bits(settings)
+    shortest, inner = [], []
+    for toggles in table:
+        runs = [b - a for a, b in zip(toggles, (*toggles[1:], length), strict=True)]
+        shortest.append(min(runs))
+        inner.append(min(runs[:-1]))
+    scale = 2 * settings.baudrate
+    unit = TICK_HZ // scale if TICK_HZ % scale == 0 and (TICK_HZ // scale) * length < REST \
+        else None
+    return CharShape(length, tuple(table), scale, tuple(shortest), tuple(inner), unit)
 
 
 @dataclass(frozen=True, slots=True)
+class CleanSource:
+    """What a clean piece encodes: characters `lo` to `hi` - 1 of `data`, sent back to back
+    from tick `origin` at `settings`. Pieces cut from one transmission share its `data`; a
+    cut only moves `lo` and `hi`, so cutting copies nothing."""
+
+    settings: LineSettings
+    data: bytes  # the whole transmission (each byte already limited to the data bits)
+    origin: int = 0
+    lo: int = 0
+    hi: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.hi - self.lo
+
+    @property
+    def chars(self) -> bytes:
+        return self.data[self.lo:self.hi]
+
+    def tick(self, half_bit: int) -> int:
+        """The tick of half bit `half_bit` counted from the transmission's first start edge."""
+        return self.origin + (half_bit * TICK_HZ) // (2 * self.settings.baudrate)
+
+    def end_of(self, index: int) -> int:
+        """When character `index` (of `data`) ends: the end of its last stop bit."""
+        return self.tick((index + 1) * char_shape(self.settings).length)
+
+    def ended_by(self, at: int) -> int:
+        """The index of the first character of this piece not ended by tick `at`."""
+        length = char_shape(self.settings).length
+        scale = 2 * self.settings.baudrate
+        # end_of(k) <= at  <=>  (k + 1) * length * TICK_HZ <= (at - origin + 1) * scale - 1
+        done = ((at - self.origin + 1) * scale - 1) // (length * TICK_HZ)
+        return min(max(done, self.lo), self.hi)
+
+    def with_range(self, lo: int, hi: int) -> CleanSource:
+        return CleanSource(self.settings, self.data, self.origin, lo, hi)
+
+
+def build_edges(clean: CleanSource) -> tuple[int, ...]:
+    """The toggle instants of a clean piece's characters (the slow path's input)."""
+    shape = char_shape(clean.settings)
+    table, length, scale, origin = shape.toggles, shape.length, shape.scale, clean.origin
+    data = clean.data
+    edges: list[int] = []
+    for k in range(clean.lo, clean.hi):
+        base = k * length
+        edges.extend(origin + ((base + h) * TICK_HZ) // scale for h in table[data[k]])
+    return tuple(edges)
+
+
 class Levels:
     """A piece of the level stream over [start, end).
 
     `level0` is the wire level just before `start` (True = high); `edges` are the instants in
-    [start, end) at which the level toggles, ascending.
+    [start, end) at which the level toggles, ascending. A clean piece (`clean`) may be built
+    without its edges: they are computed the first time something asks for them (the
+    receiver's slow path, noise, the line monitor where it cannot work from the bytes).
     """
 
-    start: int
-    end: int
-    level0: bool
-    edges: tuple[int, ...] = ()
-    clean: CleanSource | None = None
+    __slots__ = ("_edges", "clean", "end", "level0", "start")
+
+    def __init__(self, start: int, end: int, level0: bool,
+                 edges: tuple[int, ...] | None = (), clean: CleanSource | None = None) -> None:
+        if edges is None and clean is None:
+            raise UartError("a piece without edges needs the clean source they follow from")
+        self.start = start
+        self.end = end
+        self.level0 = level0
+        self._edges = edges
+        self.clean = clean
+
+    def __repr__(self) -> str:
+        return f"Levels({self.start}, {self.end}, {self.level0}, clean={self.clean!r})"
+
+    @property
+    def edges(self) -> tuple[int, ...]:
+        edges = self._edges
+        if edges is None:
+            assert self.clean is not None
+            edges = self._edges = build_edges(self.clean)
+        return edges
+
+    @property
+    def edges_built(self) -> bool:
+        return self._edges is not None
 
     @property
     def level_at_end(self) -> bool:
-        return self.level0 ^ bool(len(self.edges) & 1)
+        if self._edges is None:
+            return self.level0  # every character ends at the level it starts from
+        return self.level0 ^ bool(len(self._edges) & 1)
 
     def split(self, at: int) -> tuple[Levels, Levels]:
         """Cut at `at` (start <= at <= end). A clean piece is cut after its last character
@@ -70,20 +173,20 @@ class Levels:
         clean; the first half may then end before `at`."""
         at = min(max(at, self.start), self.end)
         clean = self.clean
-        if clean is not None and clean.data:
-            k = bisect_right(clean.ends, at)
-            if k < len(clean.data):
-                cut = clean.ends[k - 1] if k else min(at, self.edges[0])
-                i = bisect_left(self.edges, cut)
-                first = Levels(self.start, cut, self.level0, self.edges[:i],
-                               CleanSource(clean.settings, clean.data[:k], clean.ends[:k]))
-                second = Levels(cut, self.end, first.level_at_end, self.edges[i:],
-                                CleanSource(clean.settings, clean.data[k:], clean.ends[k:]))
-                return first, second
-        i = bisect_left(self.edges, at)
-        first = Levels(self.start, at, self.level0, self.edges[:i], clean)
-        rest = None if clean is None else CleanSource(clean.settings, b"", ())
-        return first, Levels(at, self.end, first.level_at_end, self.edges[i:], rest)
+        if clean is not None:
+            k = clean.ended_by(at)
+            if k < clean.hi:
+                cut = clean.end_of(k - 1) if k > clean.lo else min(at, clean.end_of(k - 1))
+                first = Levels(self.start, cut, self.level0, None, clean.with_range(clean.lo, k))
+                return first, Levels(cut, self.end, self.level0, None,
+                                     clean.with_range(k, clean.hi))
+            return (Levels(self.start, at, self.level0, None, clean),
+                    Levels(at, self.end, self.level0, None, clean.with_range(k, k)))
+        edges = self.edges
+        i = bisect_left(edges, at)
+        first = Levels(self.start, at, self.level0, edges[:i], clean)
+        rest = None if clean is None else clean.with_range(clean.hi, clean.hi)
+        return first, Levels(at, self.end, first.level_at_end, edges[i:], rest)
 
 
 def half_bits(settings: LineSettings) -> tuple[int, list[tuple[int, ...]]]:
@@ -107,5 +210,3 @@ def half_bits(settings: LineSettings) -> tuple[int, list[tuple[int, ...]]]:
                 level = bit
         table.append(tuple(toggles))
     return length, table
-
-

@@ -12,7 +12,6 @@ from meter_protocols.uart.levels import (
     ErrorFlag,
     Levels,
     UartError,
-    half_bits,
     to_seconds,
     to_ticks,
 )
@@ -33,8 +32,8 @@ class Transmitter:
     def settings(self, settings: LineSettings) -> None:
         """Change speed or framing; takes effect from the next character."""
         self._settings = settings
-        self._charhalf_bits, self._table = half_bits(settings)
         self._mask = (1 << settings.data_bits) - 1
+        self._masked = bytes(b & self._mask for b in range(256))
 
     @property
     def time(self) -> float:
@@ -54,30 +53,23 @@ class Transmitter:
         """The line rests at its idle level until `until`."""
         end = max(self._t, to_ticks(until))
         piece = Levels(self._t, end, self.idle_level, (),
-                       CleanSource(self._settings, b"", ()))
+                       CleanSource(self._settings, b"", self._t))
         self._t = end
         return piece
 
     def send(self, data: bytes, at: float | None = None) -> Levels:
         """Put `data` on the wire back to back, starting at `at` (or as soon as the previous
-        character ended, if later). Bits beyond the data bits are not sent."""
+        character ended, if later). Bits beyond the data bits are not sent. The piece's
+        edges are computed only if something needs them (see Levels)."""
         start = self._t
         origin = start if at is None else max(start, to_ticks(at))
         settings = self._settings
-        scale = 2 * settings.baudrate
-        table, length, mask = self._table, self._charhalf_bits, self._mask
-        edges: list[int] = []
-        ends: list[int] = []
-        base = 0
-        for byte in data:
-            edges.extend(origin + ((base + h) * TICK_HZ) // scale for h in table[byte & mask])
-            base += length
-            ends.append(origin + (base * TICK_HZ) // scale)
-        end = ends[-1] if ends else origin
+        if self._mask != 0xFF:
+            data = data.translate(self._masked)
+        clean = CleanSource(settings, bytes(data), origin, 0, len(data))
+        end = clean.end_of(len(data) - 1) if data else origin
         self._t = end
-        data_sent = data if mask == 0xFF else bytes(b & mask for b in data)
-        return Levels(start, end, self.idle_level, tuple(edges),
-                      CleanSource(settings, data_sent, tuple(ends)))
+        return Levels(start, end, self.idle_level, None, clean)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +150,10 @@ class Receiver:
             edges.clear()
             self._lvl0 = 1
             self._known = piece.end
-            if clean.ends:
-                self._cursor = clean.ends[-1] - 1
-            return Received(clean.data, bytes(len(clean.data)))
+            count = clean.count
+            if count:
+                self._cursor = clean.end_of(clean.hi - 1) - 1
+            return Received(clean.chars, bytes(count))
         if current != level0:
             edges.append(piece.start)
         edges.extend(piece.edges)

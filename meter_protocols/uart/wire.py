@@ -10,7 +10,15 @@ from typing import Final
 
 from meter_protocols.line import LineSettings
 from meter_protocols.uart.faults import Faults, mangle, noise_edges, xor_edges
-from meter_protocols.uart.levels import STANDARD_BAUDRATES, TICK_HZ, Levels, to_seconds, to_ticks
+from meter_protocols.uart.levels import (
+    REST,
+    STANDARD_BAUDRATES,
+    CleanSource,
+    Levels,
+    char_shape,
+    to_seconds,
+    to_ticks,
+)
 from meter_protocols.uart.transceiver import Received, Receiver, Transmitter
 
 
@@ -36,8 +44,6 @@ class LineProbe:
 #: while the line is free is sent whole, whatever its size; what does not fit while earlier
 #: bytes still wait is dropped, as a UART drops what it cannot send.
 TX_BUFFER: Final = 1024
-#: A stretch of constant level this long is the line at rest, not a character.
-REST: Final = TICK_HZ // 50
 
 
 @dataclass(slots=True)
@@ -53,6 +59,12 @@ class _Monitor:
         if self.level is None or self.level != piece.level0:
             self.level = piece.level0
             self.run_start = piece.start
+        clean = piece.clean
+        if clean is not None and clean.count and not piece.edges_built:
+            shape = char_shape(clean.settings)
+            if shape.unit is not None:
+                self._observe_clean(piece, clean, shape.unit)
+                return
         shortest = self.shortest
         for edge in piece.edges:
             width = edge - self.run_start
@@ -63,6 +75,26 @@ class _Monitor:
             self.level = not self.level
         self._stretch(piece.end - self.run_start)
         self.shortest = shortest
+
+    def _observe_clean(self, piece: Levels, clean: CleanSource, unit: int) -> None:
+        """What `observe` finds, from the bytes: the runs of a clean character sequence are
+        its characters' runs (each character's last run ends at the next start edge), all
+        shorter than REST (CharShape.unit is set only then), an even number of toggles each."""
+        shape = char_shape(clean.settings)
+        data, lo, hi = clean.data, clean.lo, clean.hi
+        width = clean.tick(lo * shape.length) - self.run_start
+        self._stretch(width)
+        inner = shape.shortest_inner[data[hi - 1]]
+        if hi - lo > 1:
+            inner = min(inner, *(shape.shortest[b] for b in set(data[lo:hi - 1])))
+        shortest = inner * unit
+        if width > 0:
+            shortest = min(shortest, width)
+        if self.shortest is None or shortest < self.shortest:
+            self.shortest = shortest
+        last = data[hi - 1]
+        self.run_start = clean.tick((hi - 1) * shape.length + shape.toggles[last][-1])
+        self._stretch(piece.end - self.run_start)
 
     def _stretch(self, width: int) -> None:
         assert self.level is not None
@@ -95,7 +127,8 @@ class VirtualWire:
                  tx_buffer: int = TX_BUFFER) -> None:
         self.tx_buffer = tx_buffer
         self.tx_dropped = 0
-        self._waiting: deque[int] = deque()  # end ticks of characters not yet sent
+        self._waiting: deque[CleanSource] = deque()  # characters not yet sent, in order
+        self._waiting_count = 0
         self._restarted = False
         self._tx = Transmitter(meter, start)
         self._rx = Receiver(reader, fast_path=fast_path)
@@ -133,19 +166,31 @@ class VirtualWire:
         if self._restarted:
             self._restarted = False
             self._drop_waiting(tick)
-        waiting = self._waiting
-        while waiting and waiting[0] <= tick:
-            waiting.popleft()
-        if waiting and len(waiting) + len(data) > self.tx_buffer:
-            room = max(0, self.tx_buffer - len(waiting))
+        waiting = self._release(tick)
+        if waiting and waiting + len(data) > self.tx_buffer:
+            room = max(0, self.tx_buffer - waiting)
             self.tx_dropped += len(data) - room
             data = data[:room]
         if data:
             piece = self._tx.send(data, at)
             if piece.clean is not None:
-                waiting.extend(piece.clean.ends)
+                self._waiting.append(piece.clean)
+                self._waiting_count += piece.clean.count
             self._pending.append(piece)
         return self._tx.time
+
+    def _release(self, tick: int) -> int:
+        """Forget the characters sent completely by `tick`; how many still wait."""
+        waiting = self._waiting
+        while waiting:
+            head = waiting[0]
+            k = head.ended_by(tick)
+            self._waiting_count -= k - head.lo
+            if k < head.hi:
+                waiting[0] = head.with_range(k, head.hi)
+                break
+            waiting.popleft()
+        return self._waiting_count
 
     def _drop_waiting(self, tick: int) -> None:
         """The meter restarted its UART at `tick`: characters not finished by then are
@@ -156,12 +201,13 @@ class VirtualWire:
                 kept.append(piece)
             elif piece.start < tick:
                 first, rest = piece.split(tick)
-                self.tx_dropped += len(rest.clean.data) if rest.clean is not None else 0
+                self.tx_dropped += rest.clean.count if rest.clean is not None else 0
                 kept.append(first)
             elif piece.clean is not None:
-                self.tx_dropped += len(piece.clean.data)
+                self.tx_dropped += piece.clean.count
         self._pending = kept
         self._waiting.clear()
+        self._waiting_count = 0
         self._tx.rewind(kept[-1].end if kept else tick)
 
     def read(self, until: float) -> Received:
