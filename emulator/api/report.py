@@ -1,11 +1,13 @@
 """GET /api/v1/report: the latest report, with the meter and system objects.
 
 The report object is the same for every request until the next frame arrives, so its JSON
-is encoded once per report; only the system object (its clock) is built per request.
+is encoded once per report; the system object (its clock, to the second, and the whole
+seconds since boot) is encoded once per second.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,6 +28,8 @@ from emulator.device.objects import report_objects
 class _Cache:
     key: tuple[object, ...] = ()  # compared by identity: (report, status, interface, reading)
     prefix: bytes = b""
+    system_key: tuple[object, ...] = ()  # compared by value
+    system: bytes = b""
 
     def fresh(self, key: tuple[object, ...]) -> bool:
         return len(key) == len(self.key) and all(a is b for a, b in zip(key, self.key,
@@ -49,9 +53,18 @@ def report_body(device: Device, cache: _Cache) -> bytes:
         cache.prefix = ('{"report":' + dumps(report) + ',"meter":' + dumps(meter)
                         + ',"system":').encode()
         cache.key = key
-    system = system_object(device.identity.device_id, device.clock.time(), device.zone,
-                           device.boot.boot_id, device.uptime())
-    return cache.prefix + dumps(system).encode() + b"}"
+    # The system object's times are formatted to the second (a zone changes its offset only
+    # at a whole second), so it is the same for every request within a second.
+    now = device.clock.time()
+    uptime = int(device.uptime())
+    system_key = (math.floor(now), uptime, device.zone, device.identity.device_id,
+                  device.boot.boot_id)
+    if system_key != cache.system_key:
+        system = system_object(device.identity.device_id, now, device.zone,
+                               device.boot.boot_id, uptime)
+        cache.system = dumps(system).encode() + b"}"
+        cache.system_key = system_key
+    return cache.prefix + cache.system
 
 
 async def get_report(request: web.Request) -> web.Response:

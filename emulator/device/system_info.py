@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from emulator.device import service_status
 from emulator.device.core import Device
@@ -14,7 +17,15 @@ Json = dict[str, Any]
 
 
 def _date_time(t: float, device: Device) -> tuple[str, str]:
-    moment = datetime.fromtimestamp(t, device.zone)
+    return _formatted(math.floor(t), device.zone)
+
+
+@lru_cache(maxsize=64)
+def _formatted(second: int, zone: ZoneInfo) -> tuple[str, str]:
+    """Date and time of day in `zone`, to the second: the same for a whole second (a zone
+    changes its offset only at a whole second), so each is formatted once, not per request
+    (now, the last reboot and the last report: a few live seconds at a time)."""
+    moment = datetime.fromtimestamp(second, zone)
     return moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
 
 
