@@ -29,6 +29,11 @@ def _formatted(second: int, zone: ZoneInfo) -> tuple[str, str]:
     return moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
 
 
+@lru_cache(maxsize=8)
+def _utc(t: float) -> str:
+    return utc_z(t)  # the licence's activation: one instant per device
+
+
 def system_info(device: Device) -> Json:
     now = device.clock.time()
     date, time = _date_time(now, device)
@@ -38,7 +43,7 @@ def system_info(device: Device) -> Json:
     mqtt = device.services.get(service_status.MQTT)
     license_info: Json = {"type": device.license_type}
     if device.license_type != "FREE":
-        license_info["activation_date"] = utc_z(device.identity.created or device.boot.wall)
+        license_info["activation_date"] = _utc(device.identity.created or device.boot.wall)
     wifi_up = device.hardware.wifi.enabled and device.hardware.wifi.status == "OK"
     online = wifi_up or device.hardware.ethernet.up
     # myStrom is a licensed service: configured on FREE, but it stays stopped.
