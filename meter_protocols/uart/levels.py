@@ -84,6 +84,12 @@ class CleanSource:
     origin: int = 0
     lo: int = 0
     hi: int = 0
+    shape_: CharShape | None = None  # char_shape(settings), carried to skip the lookup
+
+    @property
+    def shape(self) -> CharShape:
+        shape = self.shape_
+        return char_shape(self.settings) if shape is None else shape
 
     @property
     def count(self) -> int:
@@ -99,23 +105,24 @@ class CleanSource:
 
     def end_of(self, index: int) -> int:
         """When character `index` (of `data`) ends: the end of its last stop bit."""
-        return self.tick((index + 1) * char_shape(self.settings).length)
+        shape = self.shape
+        return self.origin + ((index + 1) * shape.length * TICK_HZ) // shape.scale
 
     def ended_by(self, at: int) -> int:
         """The index of the first character of this piece not ended by tick `at`."""
-        length = char_shape(self.settings).length
-        scale = 2 * self.settings.baudrate
+        shape = self.shape
+        length, scale = shape.length, shape.scale
         # end_of(k) <= at  <=>  (k + 1) * length * TICK_HZ <= (at - origin + 1) * scale - 1
         done = ((at - self.origin + 1) * scale - 1) // (length * TICK_HZ)
         return min(max(done, self.lo), self.hi)
 
     def with_range(self, lo: int, hi: int) -> CleanSource:
-        return CleanSource(self.settings, self.data, self.origin, lo, hi)
+        return CleanSource(self.settings, self.data, self.origin, lo, hi, self.shape_)
 
 
 def build_edges(clean: CleanSource) -> tuple[int, ...]:
     """The toggle instants of a clean piece's characters (the slow path's input)."""
-    shape = char_shape(clean.settings)
+    shape = clean.shape
     table, length, scale, origin = shape.toggles, shape.length, shape.scale, clean.origin
     data = clean.data
     edges: list[int] = []

@@ -12,6 +12,7 @@ from meter_protocols.uart.levels import (
     ErrorFlag,
     Levels,
     UartError,
+    char_shape,
     to_seconds,
     to_ticks,
 )
@@ -32,6 +33,7 @@ class Transmitter:
     def settings(self, settings: LineSettings) -> None:
         """Change speed or framing; takes effect from the next character."""
         self._settings = settings
+        self._shape = char_shape(settings)
         self._mask = (1 << settings.data_bits) - 1
         self._masked = bytes(b & self._mask for b in range(256))
 
@@ -66,7 +68,7 @@ class Transmitter:
         settings = self._settings
         if self._mask != 0xFF:
             data = data.translate(self._masked)
-        clean = CleanSource(settings, bytes(data), origin, 0, len(data))
+        clean = CleanSource(settings, bytes(data), origin, 0, len(data), self._shape)
         end = clean.end_of(len(data) - 1) if data else origin
         self._t = end
         return Levels(start, end, self.idle_level, None, clean)

@@ -13,9 +13,9 @@ from meter_protocols.uart.faults import Faults, mangle, noise_edges, xor_edges
 from meter_protocols.uart.levels import (
     REST,
     STANDARD_BAUDRATES,
+    CharShape,
     CleanSource,
     Levels,
-    char_shape,
     to_seconds,
     to_ticks,
 )
@@ -61,9 +61,9 @@ class _Monitor:
             self.run_start = piece.start
         clean = piece.clean
         if clean is not None and clean.count and not piece.edges_built:
-            shape = char_shape(clean.settings)
+            shape = clean.shape
             if shape.unit is not None:
-                self._observe_clean(piece, clean, shape.unit)
+                self._observe_clean(piece, clean, shape, shape.unit)
                 return
         shortest = self.shortest
         for edge in piece.edges:
@@ -76,11 +76,11 @@ class _Monitor:
         self._stretch(piece.end - self.run_start)
         self.shortest = shortest
 
-    def _observe_clean(self, piece: Levels, clean: CleanSource, unit: int) -> None:
+    def _observe_clean(self, piece: Levels, clean: CleanSource, shape: CharShape,
+                       unit: int) -> None:
         """What `observe` finds, from the bytes: the runs of a clean character sequence are
         its characters' runs (each character's last run ends at the next start edge), all
         shorter than REST (CharShape.unit is set only then), an even number of toggles each."""
-        shape = char_shape(clean.settings)
         data, lo, hi = clean.data, clean.lo, clean.hi
         width = clean.tick(lo * shape.length) - self.run_start
         self._stretch(width)
@@ -219,14 +219,19 @@ class VirtualWire:
         result = Received()
         while pieces and pieces[0].start < tick:
             piece = pieces.popleft()
+            waits = False
             if piece.end > tick:
                 piece, rest = piece.split(tick)
                 pieces.appendleft(rest)
                 if piece.end == piece.start:
                     break
+                # A clean rest starts with a character not ended by `tick`: nothing more now.
+                waits = rest.clean is not None and rest.clean.count > 0
             piece = self._add_noise(piece)
             self._monitor.observe(piece)
             result = result + self._rx.feed(piece)
+            if waits:
+                break
         return result
 
     def probe(self) -> LineProbe:
