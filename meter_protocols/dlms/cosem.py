@@ -13,7 +13,7 @@ The common push layouts, tried in this order:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -153,13 +153,17 @@ def _scaler_unit(value: Data | None) -> tuple[int | None, int | None]:
 
 # -- 2. logical names next to their values --------------------------------------------------
 
-def _tokens(value: Data, depth: int = 0) -> Iterator[Data]:
-    """Leaves in document order; scaler_unit structures stay whole."""
+def _tokens(value: Data, depth: int = 0, out: list[Data] | None = None) -> list[Data]:
+    """Leaves in document order; scaler_unit structures stay whole. (A list filled by plain
+    recursion: nested generators cost a resumption per level for every leaf.)"""
+    if out is None:
+        out = []
     if value.tag in (Tag.STRUCTURE, Tag.ARRAY) and not is_scaler_unit(value) and depth < 8:
         for item in value.items:
-            yield from _tokens(item, depth + 1)
+            _tokens(item, depth + 1, out)
     else:
-        yield value
+        out.append(value)
+    return out
 
 
 CLOCK = Obis(0, 0, 1, 0, 0)
