@@ -1,53 +1,42 @@
 """GET /api/v1/system.
 
-The object is built per request (it reads live state: services, settings, the radios, the
-clock to the second), but its JSON is encoded again only when it differs from the last one
-served (compared by its marshal bytes, several times cheaper than JSON): within a second it
-rarely does, and the encoding was most of the handler's work.
+The object reads live state from many owners (settings, service statuses, radios, the
+meter link, the clock to the second). Its JSON is served again while those inputs are the
+same ones (`system_inputs`: immutable values compared by identity, and the second), so a
+second's requests cost one encoding; any change shows at once.
 """
 
 from __future__ import annotations
 
-import marshal
 from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 
 from emulator.api.common import DEVICE, dumps, encode, json_bytes_response
-from emulator.device.system_info import Json, system_info
+from emulator.device.core import Device
+from emulator.device.system_info import system_info, system_inputs
 
 
 @dataclass
 class _Cache:
-    key: bytes = b""
+    inputs: tuple[object, ...] = ()
     body: bytes = b""
 
 
 CACHE: Final = web.AppKey("system_cache", _Cache)
 
 
-def fingerprint(info: Json) -> bytes | None:
-    """The object's exact content: marshal writes keys in order and tells 1, 1.0 and True and
-    0.0 and -0.0 apart, so equal fingerprints encode to the same JSON (== would not do:
-    1 == 1.0 == True). None for a value marshal cannot write (never cached)."""
-    try:
-        return marshal.dumps(info)
-    except ValueError:
-        return None
-
-
-def system_body(info: Json, cache: _Cache) -> bytes:
-    key = fingerprint(info)
-    if key is None or key != cache.key:
-        cache.body = encode(dumps(info))
-        cache.key = key or b""
+def system_body(device: Device, cache: _Cache) -> bytes:
+    inputs = system_inputs(device)
+    if inputs != cache.inputs:
+        cache.body = encode(dumps(system_info(device)))
+        cache.inputs = inputs
     return cache.body
 
 
 async def get_system(request: web.Request) -> web.Response:
-    body = system_body(system_info(request.app[DEVICE]), request.app[CACHE])
-    return json_bytes_response(body)
+    return json_bytes_response(system_body(request.app[DEVICE], request.app[CACHE]))
 
 
 def setup(app: web.Application) -> None:

@@ -34,6 +34,26 @@ def _utc(t: float) -> str:
     return utc_z(t)  # the licence's activation: one instant per device
 
 
+def system_inputs(device: Device) -> tuple[object, ...]:
+    """Everything `system_info` (and its helpers below) reads, with the clock to the second:
+    equal inputs give an equal object, so /api/v1/system can serve the JSON it encoded for
+    them. The parts are immutable values replaced on change (settings values, service
+    statuses, radio states, the meter's reading), compared by identity first. Keep in step
+    with system_info: an input left out here shows a change up to a second late."""
+    hardware = device.hardware
+    link = device.meter
+    settings = device.settings
+    return (math.floor(device.clock.time()), int(device.uptime()), device.last_reboot,
+            device.zone, device.identity, device.boot.wall, device.license_type,
+            settings.system, settings.services,
+            device.services.get(service_status.MQTT),
+            device.services.get(service_status.SD_CARD),
+            hardware.wifi, hardware.ethernet, hardware.sd_card, hardware.usb_powered,
+            hardware.ethernet_cable, device.network.wps_active(),
+            link.status, link.interface, link.protocol, link.reading, link.interval,
+            link.encrypted, link.authenticated, device.latest)
+
+
 def system_info(device: Device) -> Json:
     now = device.clock.time()
     date, time = _date_time(now, device)

@@ -3,43 +3,50 @@ a fresh encoding would give, and follow every change at once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from emulator.api.common import dumps, encode
-from emulator.api.system import _Cache, fingerprint, system_body
+from emulator.device import service_status
 from emulator.device.core import Device
+from emulator.device.service_status import ServiceState, ServiceStatus
 from emulator.device.system_info import system_info
-from tests.support import ManualClock
+from meter_protocols.readings import FrameDecoded, Interface
+from tests.support import ManualClock, ensor_readings
 
 
-def test_the_fingerprint_tells_apart_what_equality_does_not() -> None:
-    assert fingerprint({"a": 1, "b": [1.5, "x"]}) == fingerprint({"a": 1, "b": [1.5, "x"]})
-    for a, b in (({"a": 1}, {"a": 1.0}), ({"a": True}, {"a": 1}), ({"a": 0.0}, {"a": -0.0}),
-                 ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
-                 ({"a": {"b": 1}}, {"a": {"b": 2}})):
-        assert dumps(a) != dumps(b)  # each pair is JSON that differs
-        assert fingerprint(a) != fingerprint(b), (a, b)
+async def test_system_follows_each_of_its_owners_at_once(
+        client: TestClient, device: Device, clock: ManualClock) -> None:  # type: ignore[type-arg]
+    """Within one second, a change of any owner of the object (the meter link, the radios,
+    the board, a service, the licence) shows in the very next answer."""
+    async def body() -> bytes:
+        response = await client.get("/api/v1/system")
+        assert response.status == 200
+        return await response.read()
 
-
-def test_what_marshal_cannot_write_is_never_cached() -> None:
-    cache = _Cache()
-    info: dict[str, Any] = {"odd": object()}
-    assert fingerprint(info) is None
-    assert system_body(info, cache) == encode(dumps(info))
-    info2: dict[str, Any] = {"odd": object()}
-    assert system_body(info2, cache) == encode(dumps(info2)) != encode(dumps(info))
-
-
-def test_a_body_is_reused_only_for_the_same_object() -> None:
-    cache = _Cache()
-    first: dict[str, Any] = {"device": {"name": "a", "time_since_boot": 1}}
-    body = system_body(first, cache)
-    assert body == encode(dumps(first))
-    assert system_body({"device": {"name": "a", "time_since_boot": 1}}, cache) is body
-    changed = {"device": {"name": "a", "time_since_boot": True}}  # == first, other JSON
-    assert system_body(changed, cache) == encode(dumps(changed)) != body
+    device.link_listening(Interface.P1, "test")
+    readings = ensor_readings(2)
+    changes: list[Callable[[], object]] = [
+        lambda: device.on_event(FrameDecoded(readings[0], 900), Interface.P1),
+        lambda: device.on_event(FrameDecoded(readings[1], 900), Interface.P1),
+        lambda: device.link_lost("unplugged"),
+        lambda: device.hardware.set_wifi(rssi=device.hardware.wifi.rssi - 7),
+        lambda: device.hardware.set_ethernet(up=not device.hardware.ethernet.up),
+        lambda: setattr(device.hardware, "usb_powered", False),
+        lambda: device.services.set(service_status.SD_CARD, ServiceStatus(
+            ServiceState.RUNNING, facts=MappingProxyType({"size": 123, "installed": True}))),
+        lambda: setattr(device, "license_type", "FREE"),
+    ]
+    previous = await body()
+    for change in changes:
+        change()
+        now = await body()
+        assert now == encode(dumps(system_info(device)))
+        assert now != previous, change
+        previous = now
 
 
 async def test_system_follows_the_clock_and_the_settings_at_once(
