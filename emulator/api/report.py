@@ -30,6 +30,7 @@ class _Cache:
     prefix: bytes = b""
     system_key: tuple[object, ...] = ()  # compared by value
     system: bytes = b""
+    body: bytes = b""  # prefix + system, made again when either changes
 
     def fresh(self, key: tuple[object, ...]) -> bool:
         mine = self.key
@@ -54,6 +55,7 @@ def report_body(device: Device, cache: _Cache) -> bytes:
         cache.prefix = ('{"report":' + dumps(report) + ',"meter":' + dumps(meter)
                         + ',"system":').encode()
         cache.key = key
+        cache.body = b""
     # The system object's times are formatted to the second (a zone changes its offset only
     # at a whole second), so it is the same for every request within a second.
     now = device.clock.time()
@@ -65,7 +67,10 @@ def report_body(device: Device, cache: _Cache) -> bytes:
                                device.boot.boot_id, uptime)
         cache.system = dumps(system).encode() + b"}"
         cache.system_key = system_key
-    return cache.prefix + cache.system
+        cache.body = b""
+    if not cache.body:
+        cache.body = cache.prefix + cache.system
+    return cache.body
 
 
 async def get_report(request: web.Request) -> web.Response:
