@@ -19,30 +19,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from dsmr_parser import telegram_specifications
 from dsmr_parser.parsers import TelegramParser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_core import ZURICH, telegrams  # the same telegrams as the first bench
+
 from meter_protocols.crc import crc16_arc
 from meter_protocols.dsmr.decoder import DsmrDecoder
 from meter_protocols.readings import FrameDecoded
-from meter_protocols.simulator.meter import VirtualMeter
-from meter_protocols.simulator.profiles import get_profile
-
-ZURICH = ZoneInfo("Europe/Zurich")
-
-
-def telegrams(count: int) -> list[bytes]:
-    meter = VirtualMeter(get_profile("ensor-ers"), seed=1, start=1737543242.0, zone=ZURICH)
-    out = []
-    for _ in range(count):
-        due = meter.next_push_at()
-        assert due is not None
-        out.append(meter.push(due))
-    return out
 
 
 def seconds(job: Callable[[], object], repeat: int = 3) -> float:
