@@ -200,8 +200,11 @@ def _payload(tag: int, buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
         if count > size_total - pos:  # every element takes at least one byte
             raise AxdrIncomplete(f"{count} elements cannot fit in {size_total - pos} bytes")
         items = []
-        for _ in range(count):
-            item, pos = _decode(buf, pos, depth + 1)
+        inner = depth + 1
+        for _ in range(count):  # _decode inlined: this loop runs for every element
+            if pos >= size_total:
+                raise AxdrIncomplete("tag expected")
+            item, pos = _payload(buf[pos], buf, pos + 1, inner)
             items.append(item)
         return Data(tag, tuple(items), count), pos
     if tag == Tag.NULL:
