@@ -24,6 +24,7 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulator import __version__
+from emulator.cli_mock import add_mock_options, with_mock_options
 from emulator.config import AppConfig, AuthMode, License, default_data_dir
 from emulator.device.clock import ScaledClock
 from emulator.meter.source import MeterSource, SourceError
@@ -204,6 +205,7 @@ def device_parser() -> argparse.ArgumentParser:
                    "host at PORT (0: a free port), for the device's MQTT client to use")
     p.add_argument("--log-level", type=log_level, default=_env("LOG_LEVEL", "INFO"),
                    help="DEBUG, INFO, WARNING or ERROR, any case (now %(default)s)")
+    add_mock_options(p)
     return p
 
 
@@ -368,6 +370,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         control_token=args.control_token,
         mqtt_broker=mqtt_broker,
     )
+    config = with_mock_options(config, args)
     _check_port(config)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))
