@@ -168,6 +168,11 @@ def check_nothing(app: web.Application, body: Json) -> None:
     _object(body)
 
 
+async def run_check(app: web.Application, body: Json) -> Any:
+    """A scenario's checkpoint: changes nothing (its step carries an `expect`)."""
+    return None
+
+
 async def run_clear_faults(app: web.Application, body: Json) -> Any:
     app[FAULTS_TABLE].clear()
     return []
@@ -281,6 +286,7 @@ async def run_protection(app: web.Application, body: Json) -> Any:
 
 #: The actions by name: a scenario step's "do", each the body of its POST route.
 ACTIONS: Final[dict[str, Action]] = {
+    "check": Action(run_check, check_nothing),
     "meter": Action(run_meter, check_meter),
     "clock": Action(run_clock, check_clock),
     "faults": Action(run_fault, check_fault),

@@ -31,6 +31,7 @@ class VirtualMeterControl:
         meter, wire = self.line.meter, self.line.wire
         return {
             "profile": meter.profile.name,
+            "interval_s": meter.profile.interval,
             "silent": meter.silent,
             "corrupt_frames": meter.corrupt_frames,
             "drop_rate": wire.faults.drop_rate,

@@ -6,9 +6,10 @@
 
 `at_s` is device time from the scenario's start; `do` names a control action (the POST
 routes of /emulator/v1/: meter, clock, faults, faults.clear, device, service, license,
-protection); the step's other keys are that route's body, except `expect` (the meter
-status the step should lead to, for whoever checks a run: tests, a demo's narration) and
-`note`. JSON, or YAML when PyYAML is installed. A document that cannot run is refused
+protection; and check, which does nothing); the step's other keys are that route's body,
+except `expect` (the meter status this step leads to: the list of them is the status
+sequence a run shows, for tests and a demo's narration) and `note`.
+JSON, or YAML when PyYAML is installed. A document that cannot run is refused
 whole with a message naming the step.
 """
 

@@ -85,6 +85,11 @@ class WhatwattDevice:
             raise RuntimeError(f"the emulated device did not start: {self._failure!r}")
         if self.options.wait_for is not None:
             self.wait_for_status(self.options.wait_for)
+            if self.options.clock == "manual":
+                # Half an interval on: frames fall due (and finish arriving) in the middle
+                # of each later advance(interval), not at its very end.
+                meter = self.state()["meter"]["virtual_meter"]
+                self.advance(float(meter["interval_s"]) / 2)
         return self
 
     def stop(self) -> None:
