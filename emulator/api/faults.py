@@ -136,13 +136,12 @@ class FaultTable:
 
 FAULTS_TABLE: Final = web.AppKey("http_faults", FaultTable)
 #: The SSE budget a matching fault gives a stream (events before it ends), on the request.
-SSE_BUDGET: Final = "emulator.sse_budget"
+SSE_BUDGET: Final = web.RequestKey("sse_budget", int)
 
 
 def sse_budget(request: web.Request) -> int | None:
     """How many events an SSE handler may still send on this request (None: no limit)."""
-    value = request.get(SSE_BUDGET)
-    return value if isinstance(value, int) else None
+    return request.get(SSE_BUDGET)
 
 
 @web.middleware

@@ -11,6 +11,7 @@ the same values on every run with the same seed. The helpers wrap the control AP
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import threading
 import time
@@ -61,6 +62,8 @@ class WhatwattDevice:
         self.options = options or DeviceOptions()
         self.data_dir = data_dir
         self.url = ""
+        #: The device's password while protection is on (the helpers send it).
+        self.password = self.options.password
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -139,15 +142,27 @@ class WhatwattDevice:
 
     # --- plain HTTP -----------------------------------------------------------------------
 
-    def get(self, path: str, **kwargs: Any) -> Response:
-        return request("GET", self.url + path, **kwargs)
+    def _headers(self, auth: bool, headers: dict[str, str] | None) -> dict[str, str]:
+        sent = dict(headers or {})
+        if auth and self.password:
+            token = base64.b64encode(f":{self.password}".encode()).decode()
+            sent.setdefault("Authorization", f"Basic {token}")
+        return sent
 
-    def post(self, path: str, body: Any = None, **kwargs: Any) -> Response:
-        return request("POST", self.url + path, body, **kwargs)
+    def get(self, path: str, *, auth: bool = True,
+            headers: dict[str, str] | None = None) -> Response:
+        """GET on the device; with its password while protection is on, unless `auth`
+        is False (to see the device's 401)."""
+        return request("GET", self.url + path, headers=self._headers(auth, headers))
+
+    def post(self, path: str, body: Any = None, *, auth: bool = True,
+             headers: dict[str, str] | None = None) -> Response:
+        return request("POST", self.url + path, body, headers=self._headers(auth, headers))
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """A control-API request (/emulator/v1/PATH); its JSON, or ControlError."""
-        answer = request(method, f"{self.url}/emulator/v1/{path}", body)
+        answer = request(method, f"{self.url}/emulator/v1/{path}", body,
+                         headers=self._headers(True, None))
         if answer.status >= 400:
             raise ControlError(f"{method} /emulator/v1/{path}: {answer.status} {answer.text}")
         return answer.json() if answer.body else None
@@ -161,7 +176,7 @@ class WhatwattDevice:
 
     def live(self) -> EventStream:
         """The device's /api/v1/live stream (one client at a time, as on the device)."""
-        return EventStream(self.url + "/api/v1/live")
+        return EventStream(self.url + "/api/v1/live", headers=self._headers(True, None))
 
     # --- steering -------------------------------------------------------------------------
 
@@ -203,8 +218,11 @@ class WhatwattDevice:
         return self.control("POST", "license", {"license": license, **_duration(duration_s)})
 
     def set_protection(self, password: str | None) -> Any:
-        return self.control("POST", "protection", {"enabled": password is not None,
-                                                   "password": password or ""})
+        """Protection on with this password (None: off); the helpers use it from now."""
+        answer = self.control("POST", "protection", {"enabled": password is not None,
+                                                     "password": password or ""})
+        self.password = password
+        return answer
 
     def fault(self, route: str, **fault: Any) -> Any:
         """Add an HTTP fault (latency_ms, status, drop, sse_stop_after, method,

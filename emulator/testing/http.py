@@ -50,8 +50,10 @@ class EventStream:
     """An open server-sent-event stream; iterate for (event, data) pairs. Close it (or use
     it as a context manager) when done."""
 
-    def __init__(self, url: str, timeout: float = TIMEOUT_S) -> None:
-        req = urllib.request.Request(url, headers={"Accept": "text/event-stream"})  # noqa: S310
+    def __init__(self, url: str, timeout: float = TIMEOUT_S,
+                 headers: dict[str, str] | None = None) -> None:
+        req = urllib.request.Request(url, headers={"Accept": "text/event-stream",  # noqa: S310
+                                                   **(headers or {})})
         self._answer = urllib.request.urlopen(req, timeout=timeout)  # noqa: S310
         self.status: int = self._answer.status
 
