@@ -41,6 +41,9 @@ def check_scenario(app: web.Application, doc: Any) -> Scenario:
         raise SettingsError(str(exc)) from exc
     for index, step in enumerate(scenario.steps):
         try:
+            if step.do == "clock" and "advance_s" in step.body:
+                raise SettingsError("advance_s: a scenario runs on the clock, it does not "
+                                    "advance it (set the time with \"time\")")
             ACTIONS[step.do].check(app, dict(step.body))
         except (SettingsError, NothingToSteer) as exc:
             raise SettingsError(f"step {index} (at {step.at_s:g} s, {step.do}): {exc}") \
