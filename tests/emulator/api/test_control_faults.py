@@ -72,7 +72,7 @@ def test_the_control_routes_are_never_faulted(whatwatt_device: WhatwattDevice) -
     whatwatt_device.fault("/*", status=500)
     assert whatwatt_device.get("/api/v1/system").status == 500
     assert whatwatt_device.get("/emulator/v1/state").status == 200
-    with pytest.raises(ControlError, match="400.*emulator's own routes"):
+    with pytest.raises(ControlError, match=r"400.*emulator's own routes"):
         whatwatt_device.fault("/emulator/v1/state", status=500)
 
 

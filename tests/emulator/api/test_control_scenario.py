@@ -6,13 +6,18 @@ recorded and the run goes on."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from emulator.api.controls import ACTIONS
+from emulator.scenarios.model import ScenarioError, parse_scenario, read_document
 from emulator.testing import WhatwattDevice
+from emulator.testing.http import Response
 from emulator.testing.plugin import Factory
 from tests.conftest import PROJECT_ROOT
 
@@ -73,9 +78,6 @@ def test_the_licence_expiry_example_closes_the_report(whatwatt_device: WhatwattD
 
 
 def test_every_example_is_a_valid_scenario() -> None:
-    from emulator.api.controls import ACTIONS
-    from emulator.scenarios.model import parse_scenario, read_document
-
     names = sorted(path.name for path in SCENARIOS.iterdir())
     assert names == ["broker-outage.json", "license-expiry.json", "meter-unplugged.json",
                      "wrong-key.yaml"]
@@ -97,11 +99,6 @@ def test_yaml_is_accepted_with_its_content_type(whatwatt_device: WhatwattDevice)
 
 
 def request_yaml(device: WhatwattDevice, body: bytes) -> Any:
-    import urllib.error
-    import urllib.request
-
-    from emulator.testing.http import Response
-
     req = urllib.request.Request(device.url + "/emulator/v1/scenario", data=body,
                                  method="POST", headers={"Content-Type": "application/yaml"})
     try:
@@ -162,8 +159,6 @@ def test_a_new_scenario_replaces_the_running_one(whatwatt_device: WhatwattDevice
 
 
 def test_yaml_files_need_nothing_but_the_file(tmp_path: Path) -> None:
-    from emulator.scenarios.model import ScenarioError, read_document
-
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     with pytest.raises(ScenarioError, match="not valid YAML"):
         read_document(tmp_path / "bad.yaml")

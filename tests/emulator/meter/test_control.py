@@ -24,7 +24,8 @@ def test_state_reports_what_is_set(control: VirtualMeterControl) -> None:
     state = control.apply({"silent": True, "corrupt_frames": 3, "drop_rate": 0.01,
                            "meter_line": "9600 7E1", "values": {"1.7.0": 2500}})
     assert state == {"profile": "ensor-ers", "interval_s": 1.0, "keys": None,
-                     "silent": True, "corrupt_frames": 3, "drop_rate": 0.01, "flip_rate": 0.0, "meter_line": "9600 7E1",
+                     "silent": True, "corrupt_frames": 3, "drop_rate": 0.01,
+                     "flip_rate": 0.0, "meter_line": "9600 7E1",
                      "values": {"1.7.0": 2500.0}}
     assert control.line.meter.snapshot(ENSOR_MOMENT + 5).values["1.7.0"] == 2500.0
     assert control.apply({"values": {"1.7.0": None}})["values"] == {}
