@@ -80,6 +80,10 @@ class WhatwattDevice:
         self.stop()
 
     def start(self) -> WhatwattDevice:
+        # Imported here, in the caller's thread: importing does file I/O, which has no place
+        # on the device's loop; and a pytest run that uses no device does not pay for it.
+        import emulator.app  # noqa: F401, PLC0415
+
         self._thread = threading.Thread(target=self._serve, name="whatwatt device",
                                         daemon=True)
         self._thread.start()
@@ -112,7 +116,8 @@ class WhatwattDevice:
             self._ready.set()
 
     async def _main(self) -> None:
-        from emulator.app import EmulatorApp  # noqa: PLC0415 - imported in the device thread
+        from emulator.api.controls import ACTIONS  # noqa: PLC0415 - imported by start()
+        from emulator.app import EmulatorApp  # noqa: PLC0415
         from emulator.config import AppConfig, AuthMode, License  # noqa: PLC0415
         from emulator.meter.source import MeterSource  # noqa: PLC0415
 
@@ -131,7 +136,6 @@ class WhatwattDevice:
         try:
             self.url = app.url
             if o.password:
-                from emulator.api.controls import ACTIONS  # noqa: PLC0415
                 assert app.web is not None
                 await ACTIONS["protection"].run(app.web, {"enabled": True,
                                                           "password": o.password})
