@@ -69,8 +69,8 @@ def test_waiting_for_a_status_that_never_comes_gives_up(
 
 
 async def test_an_async_test_reaches_the_same_device(whatwatt_device: WhatwattDevice) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(whatwatt_device.url + "/api/v1/report") as answer:
-            assert answer.status == 200
-            report = await answer.json()
+    async with aiohttp.ClientSession() as session, \
+            session.get(whatwatt_device.url + "/api/v1/report") as answer:
+        assert answer.status == 200
+        report = await answer.json()
     assert report["meter"]["status"] == "OK"
