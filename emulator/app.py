@@ -23,6 +23,7 @@ from emulator.api.control_scenario import check_scenario, start_scenario
 from emulator.config import AppConfig
 from emulator.device.clock import Clock, ScaledClock, VirtualClock
 from emulator.device.core import Device
+from emulator.device.errors import SettingsError
 from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity, load_identity
@@ -40,7 +41,7 @@ from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
 from emulator.runtime.backoff import Backoff
 from emulator.runtime.logs import device_log
-from emulator.scenarios.model import read_document
+from emulator.scenarios.model import ScenarioError, read_document
 from emulator.services.actions import ActionsRunner
 from emulator.services.base import Service
 from emulator.services.broker import EmbeddedBroker
@@ -221,6 +222,14 @@ class EmulatorApp:
         return f"http://{self.config.http_host}:{self.port}"
 
     async def start(self) -> None:
+        scenario = None
+        if self.config.scenario is not None and self.web is not None:
+            # Checked before anything starts: a step this device cannot run stops the start.
+            doc = await asyncio.to_thread(read_document, self.config.scenario)
+            try:
+                scenario = check_scenario(self.web, doc)
+            except SettingsError as exc:
+                raise ScenarioError(str(exc)) from exc
         if self.web is not None:
             self._runner = web.AppRunner(self.web, access_log=None, **limits.handler_args())
             await self._runner.setup()
@@ -236,9 +245,8 @@ class EmulatorApp:
                 self.port = self.config.http_port
         await self._start_device()
         self.log.info("serving %s, meter %s", self.url, self.config.meter)
-        if self.config.scenario is not None and self.web is not None:
-            doc = await asyncio.to_thread(read_document, self.config.scenario)
-            await start_scenario(self.web, check_scenario(self.web, doc))
+        if scenario is not None and self.web is not None:
+            await start_scenario(self.web, scenario)
 
     async def _start_device(self) -> None:
         """The device's own tasks (meter link, services): at start and after a reboot."""

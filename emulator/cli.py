@@ -28,6 +28,7 @@ from emulator.cli_mock import add_mock_options, with_mock_options
 from emulator.config import AppConfig, AuthMode, License, default_data_dir
 from emulator.device.clock import ScaledClock
 from emulator.meter.source import MeterSource, SourceError
+from emulator.scenarios.model import ScenarioError
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 
@@ -258,6 +259,9 @@ async def run_device(config: AppConfig) -> None:
         raise StartupError(f"cannot use the data dir {config.data_dir}: {_why(exc)}") from exc
     try:
         await app.start()
+    except ScenarioError as exc:
+        await app.stop()
+        raise StartupError(f"scenario {config.scenario}: {exc}") from exc
     except OSError as exc:
         await app.stop()
         if exc.filename:
