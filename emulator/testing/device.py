@@ -90,6 +90,9 @@ class WhatwattDevice:
         if not self._ready.wait(START_LIMIT_S) or self._failure is not None:
             self.stop()
             raise RuntimeError(f"the emulated device did not start: {self._failure!r}")
+        if self.options.password:
+            self.password = None
+            self.set_protection(self.options.password)
         if self.options.wait_for is not None:
             self.wait_for_status(self.options.wait_for)
             if self.options.clock == "manual":
@@ -116,7 +119,6 @@ class WhatwattDevice:
             self._ready.set()
 
     async def _main(self) -> None:
-        from emulator.api.controls import ACTIONS  # noqa: PLC0415 - imported by start()
         from emulator.app import EmulatorApp  # noqa: PLC0415
         from emulator.config import AppConfig, AuthMode, License  # noqa: PLC0415
         from emulator.meter.source import MeterSource  # noqa: PLC0415
@@ -135,10 +137,6 @@ class WhatwattDevice:
         await app.start()
         try:
             self.url = app.url
-            if o.password:
-                assert app.web is not None
-                await ACTIONS["protection"].run(app.web, {"enabled": True,
-                                                          "password": o.password})
             self._ready.set()
             await self._stopping.wait()
         finally:
