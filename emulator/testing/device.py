@@ -44,6 +44,7 @@ class DeviceOptions:
     auth: str = "both"
     wait_for: str | None = OK  # the meter status to reach before the test starts
     sdcard: bool = True
+    mqtt_broker: int | None = None  # an embedded MQTT broker on this port (0: a free one)
 
 
 def _epoch(start: str | float | None) -> float | None:
@@ -130,7 +131,7 @@ class WhatwattDevice:
             sdcard=o.sdcard, mdns=False, speed=o.speed, seed=o.seed, timezone=o.timezone,
             start_time=_epoch(o.start_time), auth=AuthMode(o.auth),
             license=License(o.license.lower()), control_api=True,
-            manual_clock=o.clock == "manual")
+            manual_clock=o.clock == "manual", mqtt_broker=o.mqtt_broker)
         app = EmulatorApp(config)
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
@@ -179,6 +180,12 @@ class WhatwattDevice:
     def live(self) -> EventStream:
         """The device's /api/v1/live stream (one client at a time, as on the device)."""
         return EventStream(self.url + "/api/v1/live", headers=self._headers(True, None))
+
+    def ui_stream(self) -> EventStream:
+        """The emulator's own stream: `state` (meter status, services) at every change,
+        `report` at every report; any number of readers."""
+        return EventStream(self.url + "/emulator/v1/ui/stream",
+                           headers=self._headers(True, None))
 
     # --- steering -------------------------------------------------------------------------
 
