@@ -5,6 +5,7 @@ test reaches the same device."""
 
 from __future__ import annotations
 
+import re
 import socket
 import urllib.parse
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from emulator.testing import DeviceOptions, WhatwattDevice
 from emulator.testing.plugin import Factory
+from tests.conftest import PROJECT_ROOT
 
 pytest_plugins = ["pytester"]
 
@@ -26,6 +28,15 @@ def test_a_client_test_file_using_only_the_fixtures_passes(pytester: pytest.Pyte
     result.assert_outcomes(passed=1)
     # The wall time is printed for whoever reads the log (bench/ measures; no assertion).
     print(*(line for line in result.outlines if "wall time" in line))
+
+
+def test_the_readmes_example_passes(pytester: pytest.Pytester) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Using it as a mock in your tests"):]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README's section has no example"
+    pytester.makepyfile(test_readme=match.group(1))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 @pytest.mark.whatwatt(profile="lg-e570", license="free", seed=9, device_id="A842E3000001")
