@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -58,8 +58,17 @@ class Scenario:
 
     @property
     def expected_statuses(self) -> list[str]:
-        """The meter statuses the steps say they lead to, in order."""
-        return [step.expect for step in self.steps if step.expect]
+        """The meter status sequence the steps say a run shows (repeats merged)."""
+        return collapse(step.expect for step in self.steps if step.expect)
+
+
+def collapse(statuses: Iterable[str]) -> list[str]:
+    """A status sequence with consecutive repeats merged (what a run went through)."""
+    out: list[str] = []
+    for status in statuses:
+        if not out or out[-1] != status:
+            out.append(status)
+    return out
 
 
 def parse_scenario(doc: Any, actions: Collection[str]) -> Scenario:

@@ -16,6 +16,8 @@ import aiohttp
 import pytest
 import yaml
 
+from emulator.api.controls import ACTIONS
+from emulator.scenarios.model import collapse, parse_scenario
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import device_url, get_json
 
@@ -28,15 +30,7 @@ WATCH_LIMIT = 60.0  # wall seconds; a hang guard
 
 
 def expected(doc: dict[str, Any]) -> list[str]:
-    return collapse([step["expect"] for step in doc["steps"] if "expect" in step])
-
-
-def collapse(statuses: list[str]) -> list[str]:
-    out: list[str] = []
-    for status in statuses:
-        if not out or out[-1] != status:
-            out.append(status)
-    return out
+    return parse_scenario(doc, ACTIONS).expected_statuses
 
 
 async def statuses(session: aiohttp.ClientSession, url: str, into: list[str]) -> None:

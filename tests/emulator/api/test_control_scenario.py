@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from emulator.api.controls import ACTIONS
-from emulator.scenarios.model import ScenarioError, parse_scenario, read_document
+from emulator.scenarios.model import ScenarioError, collapse, parse_scenario, read_document
 from emulator.testing import WhatwattDevice
 from emulator.testing.http import Response
 from emulator.testing.plugin import Factory
@@ -30,16 +30,8 @@ def document(name: str) -> Any:
     return yaml.safe_load(text) if path.suffix == ".yaml" else json.loads(text)
 
 
-def expected(doc: Any) -> list[str]:
-    return collapse([step["expect"] for step in doc["steps"] if "expect" in step])
-
-
-def collapse(statuses: list[str]) -> list[str]:
-    out: list[str] = []
-    for status in statuses:
-        if not out or out[-1] != status:
-            out.append(status)
-    return out
+def expected(doc: dict[str, Any]) -> list[str]:
+    return parse_scenario(doc, ACTIONS).expected_statuses
 
 
 def run(device: WhatwattDevice, doc: Any) -> list[str]:
