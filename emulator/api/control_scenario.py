@@ -59,7 +59,11 @@ async def start_scenario(app: web.Application, scenario: Scenario) -> ScenarioRu
     async def dispatch(name: str, body: dict[str, Any]) -> Any:
         return await ACTIONS[name].run(app, body)
 
-    runner = ScenarioRunner(scenario, app[DEVICE].clock, dispatch, app[LOG], iso)
+    device = app[DEVICE]
+    runner = ScenarioRunner(
+        scenario, device.clock, dispatch, app[LOG], iso,
+        status=lambda: device.meter.status.value,
+        watch=lambda listener: device.on_status(lambda status: listener(status.value)))
     slot.runner = runner
     runner.start()
     return runner

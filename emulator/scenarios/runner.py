@@ -19,13 +19,18 @@ from emulator.runtime.logs import Logger
 from emulator.scenarios.model import Scenario, Step
 
 Dispatch = Callable[[str, dict[str, Any]], Awaitable[Any]]
+#: Subscribes a listener to the meter status (its text); returns the unsubscriber.
+Watch = Callable[[Callable[[str], None]], Callable[[], None]]
 #: Step failures kept in the state (the oldest are dropped).
 MAX_ERRORS = 20
+#: Meter status changes kept in the state (the oldest are dropped).
+MAX_STATUSES = 200
 
 
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, clock: Clock, dispatch: Dispatch,
-                 log: Logger, iso: Callable[[float], str]) -> None:
+                 log: Logger, iso: Callable[[float], str], *,
+                 status: Callable[[], str] | None = None, watch: Watch | None = None) -> None:
         self.scenario = scenario
         self.clock = clock
         self._dispatch = dispatch
@@ -37,10 +42,19 @@ class ScenarioRunner:
         self._start_wall = clock.time()
         self._task: asyncio.Task[None] | None = None
         self.stopped = False
+        #: The meter statuses the run went through, from its start: [at_s, status].
+        self.statuses: list[tuple[float, str]] = []
+        self._status = status
+        self._watch = watch
+        self._unwatch: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._start_mono = self.clock.monotonic()
         self._start_wall = self.clock.time()
+        if self._status is not None:
+            self._on_status(self._status())
+        if self._watch is not None:
+            self._unwatch = self._watch(self._on_status)
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"scenario {self.scenario.name}")
 
@@ -68,6 +82,12 @@ class ScenarioRunner:
             self.errors.append({"at_s": step.at_s, "do": step.do, "error": str(exc)})
             del self.errors[:-MAX_ERRORS]
 
+    def _on_status(self, status: str) -> None:
+        if not self.statuses or self.statuses[-1][1] != status:
+            elapsed = round(self.clock.monotonic() - self._start_mono, 3)
+            self.statuses.append((elapsed, status))
+            del self.statuses[:-MAX_STATUSES]
+
     def state(self) -> dict[str, Any]:
         steps = self.scenario.steps
         upcoming = steps[self.done] if self.done < len(steps) and not self.stopped else None
@@ -82,10 +102,14 @@ class ScenarioRunner:
                                                    "do": upcoming.do},
             "finished": self.finished,
             "errors": list(self.errors),
+            "statuses": [{"at_s": at_s, "status": status} for at_s, status in self.statuses],
         }
 
     async def stop(self) -> None:
         self.stopped = True
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -45,6 +45,9 @@ def run(device: WhatwattDevice, doc: Any) -> list[str]:
         seen.append(device.status())
     state = device.control("GET", "scenario")
     assert state["finished"] and state["errors"] == [] and state["done"] == state["total"]
+    # What the scenario recorded is what the test saw (it may see more: no sampling).
+    recorded = collapse(entry["status"] for entry in state["statuses"])
+    assert recorded == collapse(seen)
     return collapse(seen)
 
 
