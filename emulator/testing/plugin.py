@@ -10,6 +10,8 @@
         a = whatwatt_factory(seed=1); b = whatwatt_factory(seed=2, clock="scaled", speed=60)
 
 The factory takes DeviceOptions' keywords; every device it made is stopped after the test.
+The helpers block (plain HTTP); the device runs on its own loop, so an async test may call
+them directly (a few milliseconds each) or use `device.url` with its own client.
 """
 
 from __future__ import annotations
