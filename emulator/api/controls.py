@@ -159,7 +159,7 @@ async def run_fault(app: web.Application, body: Json) -> Any:
         fault_id = fault.id
         expires = app[TIMERS].after(duration, lambda: table.remove(fault_id),
                                     f"fault {fault_id}")
-        fault = dataclasses.replace(fault, expires=expires)
+        fault = dataclasses.replace(fault, duration_s=duration, expires=expires)
     table.add(fault)
     return fault.to_json()
 

@@ -40,6 +40,7 @@ class Fault:
     status: int | None = None
     drop: bool = False
     sse_stop_after: int | None = None
+    duration_s: float | None = None
     expires: float | None = None  # device wall time; None: until deleted
 
     def matches(self, method: str, path: str) -> bool:
@@ -49,7 +50,7 @@ class Fault:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "route": self.route, "method": self.method,
                 "latency_ms": self.latency_ms, "status": self.status, "drop": self.drop,
-                "sse_stop_after": self.sse_stop_after,
+                "sse_stop_after": self.sse_stop_after, "duration_s": self.duration_s,
                 "expires": None if self.expires is None else
                 datetime.fromtimestamp(self.expires).astimezone().isoformat(
                     timespec="milliseconds")}

@@ -21,13 +21,16 @@ def test_an_error_status_comes_with_the_devices_own_body(
     assert (answer.status, answer.text) == (503, "Service unavailable")
     assert answer.headers["Content-Type"].startswith("text/html")
     assert whatwatt_device.get("/api/v1/system").status == 200  # another route: untouched
-    assert fault["id"] and fault["expires"] is None and fault["status"] == 503
+    assert fault == {"id": fault["id"], "route": "/api/v1/report", "method": None,
+                     "latency_ms": None, "status": 503, "drop": False, "sse_stop_after": None,
+                     "duration_s": None, "expires": None}
     assert whatwatt_device.control("GET", "faults") == [fault]
 
 
 def test_a_fault_clears_itself_after_its_duration_of_device_time(
         whatwatt_device: WhatwattDevice) -> None:
-    whatwatt_device.fault("/api/v1/*", status=500, duration_s=10)
+    fault = whatwatt_device.fault("/api/v1/*", status=500, duration_s=10)
+    assert fault["duration_s"] == 10 and fault["expires"] is not None
     whatwatt_device.advance(9)
     assert whatwatt_device.get("/api/v1/report").status == 500
     assert len(whatwatt_device.state()["faults"]) == 1
