@@ -19,9 +19,11 @@ from aiohttp import web
 
 from emulator.api import create_app, limits
 from emulator.api.control_access import ControlAccess
+from emulator.api.control_scenario import check_scenario, start_scenario
 from emulator.config import AppConfig
-from emulator.device.clock import Clock, ScaledClock
+from emulator.device.clock import Clock, ScaledClock, VirtualClock
 from emulator.device.core import Device
+from emulator.device.errors import SettingsError
 from emulator.device.firmware import FirmwareSlot
 from emulator.device.hardware import HardwareState
 from emulator.device.identity import DeviceIdentity, load_identity
@@ -39,6 +41,7 @@ from emulator.meter.supervisor import LinkSupervisor
 from emulator.meter.virtual_line import VirtualLine
 from emulator.runtime.backoff import Backoff
 from emulator.runtime.logs import device_log
+from emulator.scenarios.model import ScenarioError, read_document
 from emulator.services.actions import ActionsRunner
 from emulator.services.base import Service
 from emulator.services.broker import EmbeddedBroker
@@ -50,6 +53,10 @@ from emulator.services.sd_files import CardFiles
 from emulator.services.sd_logger import SdLogger
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import get_profile
+
+#: A brownout's v_scap falls to this (volts) in this many steps, then the device restarts.
+BROWNOUT_V = 2.2
+BROWNOUT_STEPS = 10
 
 #: Builds one service of a device (the composition root's list, or a test's).
 ServiceFactory = Callable[[Device], Service]
@@ -167,7 +174,8 @@ class EmulatorApp:
                  firmware: FirmwareSlot | None = None,
                  zeroconf: SharedZeroconf | None = None) -> None:
         self.config = config
-        self.clock = clock or ScaledClock(config.speed, config.start_time)
+        self.clock = clock or (VirtualClock(config.start_time) if config.manual_clock
+                               else ScaledClock(config.speed, config.start_time))
         self.device = build_device(config, self.clock, identity=identity, firmware=firmware)
         self.zone = self.device.zone
         self.log = device_log(__name__, self.device.identity.device_id)
@@ -198,6 +206,8 @@ class EmulatorApp:
             provision_virtual_meter(self.device, self.meter_line)
         if isinstance(self.meter_line, VirtualLine):
             self.device.ports.meter_control = VirtualMeterControl(self.meter_line)
+        self.device.ports.device_events = self
+        self._stopped_services: set[str] = set()  # by the control API, until restarted
         # The process's one zeroconf: a fleet passes its own; a lone device makes it.
         self._owns_zeroconf = zeroconf is None and config.mdns and http
         self.zeroconf = zeroconf or (SharedZeroconf(scope_for(config.http_host).interfaces)
@@ -212,6 +222,14 @@ class EmulatorApp:
         return f"http://{self.config.http_host}:{self.port}"
 
     async def start(self) -> None:
+        scenario = None
+        if self.config.scenario is not None and self.web is not None:
+            # Checked before anything starts: a step this device cannot run stops the start.
+            doc = await asyncio.to_thread(read_document, self.config.scenario)
+            try:
+                scenario = check_scenario(self.web, doc)
+            except SettingsError as exc:
+                raise ScenarioError(str(exc)) from exc
         if self.web is not None:
             self._runner = web.AppRunner(self.web, access_log=None, **limits.handler_args())
             await self._runner.setup()
@@ -227,9 +245,12 @@ class EmulatorApp:
                 self.port = self.config.http_port
         await self._start_device()
         self.log.info("serving %s, meter %s", self.url, self.config.meter)
+        if scenario is not None and self.web is not None:
+            await start_scenario(self.web, scenario)
 
     async def _start_device(self) -> None:
         """The device's own tasks (meter link, services): at start and after a reboot."""
+        self._stopped_services.clear()
         supervisor = self.link = LinkSupervisor(self.device, self._make_line, self._backoff)
         self._link_task = asyncio.get_running_loop().create_task(
             supervisor.run(), name=f"meter link {self.device.identity.device_id}")
@@ -272,3 +293,55 @@ class EmulatorApp:
             self.device.restart()
         finally:
             await self._start_device()
+
+    # --- the board (POST /emulator/v1/device, /services): the DeviceEvents port --------
+
+    def power_cut(self) -> None:
+        self._cycle_power(0.0)
+
+    def brownout(self, seconds: float) -> None:
+        self._cycle_power(seconds)
+
+    def _cycle_power(self, sag_s: float) -> None:
+        if self._reboot_task is None or self._reboot_task.done():
+            self._reboot_task = asyncio.get_running_loop().create_task(
+                self._power_cycle(sag_s), name=f"power {self.device.identity.device_id}")
+
+    async def _power_cycle(self, sag_s: float) -> None:
+        """The supply goes (at once, or sagging over `sag_s` device seconds with v_scap
+        falling as /api/v1/system shows it), the device stops where it stands and starts
+        again from what its data dir holds: the settings, written before each write was
+        acknowledged, survive; everything in memory (reports, counters, the line's
+        search) is gone; a new boot id."""
+        hardware = self.device.hardware
+        normal = hardware.v_scap
+        for step in range(1, BROWNOUT_STEPS + 1 if sag_s > 0 else 0):
+            await self.clock.sleep(sag_s / BROWNOUT_STEPS)
+            hardware.v_scap = round(normal - (normal - BROWNOUT_V) * step / BROWNOUT_STEPS, 2)
+        if sag_s > 0:
+            self.log.warning("brownout: v_scap %.2f V, the device restarts", hardware.v_scap)
+        else:
+            self.log.warning("power cut: the device restarts")
+        await self._stop_device()
+        hardware.v_scap = normal
+        try:
+            self.device.restart()
+        finally:
+            await self._start_device()
+
+    def service_names(self) -> list[str]:
+        return [service.name for service in self.services.services]
+
+    async def set_service_running(self, name: str, running: bool) -> None:
+        service = self.services.get(name)
+        if service is None:
+            raise KeyError(name)
+        if running != (name in self._stopped_services):
+            return  # already as asked
+        if running:
+            self._stopped_services.discard(name)
+        else:
+            self._stopped_services.add(name)
+        self.log.warning("service %s %s by the control API", name,
+                         "started" if running else "stopped")
+        await (service.start() if running else service.stop())

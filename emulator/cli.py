@@ -24,9 +24,11 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulator import __version__
+from emulator.cli_mock import add_mock_options, with_mock_options
 from emulator.config import AppConfig, AuthMode, License, default_data_dir
 from emulator.device.clock import ScaledClock
 from emulator.meter.source import MeterSource, SourceError
+from emulator.scenarios.model import ScenarioError
 from meter_protocols.simulator.meter import VirtualMeter
 from meter_protocols.simulator.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 
@@ -204,6 +206,7 @@ def device_parser() -> argparse.ArgumentParser:
                    "host at PORT (0: a free port), for the device's MQTT client to use")
     p.add_argument("--log-level", type=log_level, default=_env("LOG_LEVEL", "INFO"),
                    help="DEBUG, INFO, WARNING or ERROR, any case (now %(default)s)")
+    add_mock_options(p)
     return p
 
 
@@ -256,6 +259,9 @@ async def run_device(config: AppConfig) -> None:
         raise StartupError(f"cannot use the data dir {config.data_dir}: {_why(exc)}") from exc
     try:
         await app.start()
+    except ScenarioError as exc:
+        await app.stop()
+        raise StartupError(f"scenario {config.scenario}: {exc}") from exc
     except OSError as exc:
         await app.stop()
         if exc.filename:
@@ -368,6 +374,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         control_token=args.control_token,
         mqtt_broker=mqtt_broker,
     )
+    config = with_mock_options(config, args)
     _check_port(config)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_device(config))

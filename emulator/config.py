@@ -61,6 +61,11 @@ class AppConfig:
     provision: bool = True
     #: --mqtt-broker PORT: an embedded MQTT broker on the HTTP host (0: a free port).
     mqtt_broker: int | None = None
+    #: --clock manual: device time moves only when told (POST /emulator/v1/clock
+    #: {"advance_s"}, the pytest plugin's advance()); else it runs at `speed`.
+    manual_clock: bool = False
+    #: --scenario FILE: timed control steps run from the start (JSON or YAML).
+    scenario: Path | None = None
 
     @property
     def control_enabled(self) -> bool:

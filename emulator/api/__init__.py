@@ -7,6 +7,9 @@ from aiohttp import web
 from emulator.api import (
     actions,
     control,
+    control_device,
+    control_faults,
+    control_scenario,
     live,
     maintenance,
     meter,
@@ -25,6 +28,7 @@ from emulator.api import (
 from emulator.api.auth import AUTHENTICATOR, Authenticator
 from emulator.api.common import DEVICE, LOG, device_errors
 from emulator.api.control_access import CONTROL, ControlAccess
+from emulator.api.faults import http_faults
 from emulator.api.license import license_gate
 from emulator.device.core import Device
 from emulator.runtime.logs import device_log
@@ -39,7 +43,7 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     Authenticator (tests pass one with their own clock); `access` who may steer the
     emulator (default: anyone who passes the device's protection)."""
     authenticator = auth if isinstance(auth, Authenticator) else Authenticator(device, auth)
-    app = web.Application(middlewares=[middleware.last_resort, device_errors,
+    app = web.Application(middlewares=[middleware.last_resort, http_faults, device_errors,
                                            authenticator.middleware,
                                            middleware.same_origin, license_gate],
                           client_max_size=MAX_BODY)
@@ -49,7 +53,8 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     app[AUTHENTICATOR] = authenticator
     middleware.install(app)
     for section in (system, report, live, variables, meter, settings, network,
-                    maintenance, control, modbus, mqtt, sdcard, actions, ui_stream,
+                    maintenance, control, control_faults, control_device,
+                    control_scenario, modbus, mqtt, sdcard, actions, ui_stream,
                     webui):
         section.setup(app)
     return app

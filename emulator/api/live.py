@@ -12,6 +12,7 @@ from typing import Final
 from aiohttp import web
 
 from emulator.api.common import DEVICE, dumps, log
+from emulator.api.faults import sse_budget
 from emulator.device.faces.live import live_event
 from emulator.device.hub import Subscription, SubscriptionEnded
 from emulator.device.values import Report
@@ -47,11 +48,13 @@ async def get_live(request: web.Request) -> web.StreamResponse:
         "Connection": "keep-alive",
     })
     await response.prepare(request)
+    budget = sse_budget(request)  # a control-API fault: the stream ends after N events
     try:
-        while True:
+        while budget is None or budget > 0:
             report = await subscription.get()
             event = live_event(report, device.zone, device.uptime())
             await response.write(encode_event(dumps(event)))
+            budget = None if budget is None else budget - 1
     except SubscriptionEnded:
         pass
     except (ConnectionError, RuntimeError) as exc:  # client went away mid-write

@@ -78,6 +78,7 @@ class HardwareState:
     sd_card: SdCardState = field(default_factory=SdCardState)
     usb_powered: bool = True
     ethernet_cable: bool = False  # a cable in the RJ45 port, to the home router
+    v_scap: float = 4.87  # the supercapacitor's voltage (falls in a brownout)
 
     @classmethod
     def for_device(cls, device_id: str, sd_card: bool = True,
@@ -101,7 +102,7 @@ class HardwareState:
             v_usb=5.16 if self.usb_powered else 0.0,
             v_mbus=13.94 if interface is Interface.MBUS else 0.0,
             v_p1=5.23 if interface is Interface.P1 else 2.83,
-            v_scap=4.87,
+            v_scap=self.v_scap,
         )
 
     def set_wifi(self, **changes: object) -> None:

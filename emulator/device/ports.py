@@ -20,6 +20,11 @@ class MeterControl(Protocol):
         """Raises SettingsError (and changes nothing) when a change is invalid."""
         ...
 
+    def undo(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The changes that would put back what `changes` changes (SettingsError if
+        invalid); computed before applying them."""
+        ...
+
 
 class ModbusMap(Protocol):
     """The Modbus server's register map, as /api/v1/modbus reads and writes it."""
@@ -41,6 +46,25 @@ class ModbusMap(Protocol):
         ...
 
 
+class DeviceEvents(Protocol):
+    """What happens to the board itself (the control API's device events and services);
+    the composition root carries them out."""
+
+    def power_cut(self) -> None:
+        """An abrupt stop, no clean shutdown, then a start from the data dir."""
+        ...
+
+    def brownout(self, seconds: float) -> None:
+        """The supply sags: v_scap falls over `seconds` of device time, then a restart."""
+        ...
+
+    def service_names(self) -> list[str]: ...
+
+    async def set_service_running(self, name: str, running: bool) -> None:
+        """Stop or start one service (KeyError: no such service)."""
+        ...
+
+
 #: What the link's search has tried and seen, in detail (set while a line is open).
 LinkDiagnostics = Callable[[], dict[str, Any]]
 
@@ -54,6 +78,7 @@ class Ports:
     modbus_map: ModbusMap | None = None
     sd_card: SdCard | None = None  # None: no card (--no-sdcard)
     actions: ActionsQueue | None = None
+    device_events: DeviceEvents | None = None
 
 
 # --- the SD card (manual 6.13) ------------------------------------------------------------

@@ -31,12 +31,16 @@ class VirtualMeterControl:
         meter, wire = self.line.meter, self.line.wire
         return {
             "profile": meter.profile.name,
+            "interval_s": meter.profile.interval,
             "silent": meter.silent,
             "corrupt_frames": meter.corrupt_frames,
             "drop_rate": wire.faults.drop_rate,
             "flip_rate": wire.faults.flip_rate,
             "meter_line": str(wire.meter_settings),
             "values": dict(meter.state.overrides),
+            "keys": None if not (keys := meter.profile.keys) or not keys.encryption_key
+            else {"encryption_key": keys.encryption_key,
+                  "authentication_key": keys.authentication_key},
         }
 
     def apply(self, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,6 +49,25 @@ class VirtualMeterControl:
         for step in steps:
             step()
         return self.state()
+
+    def undo(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The request that puts back what `changes` would change (validated as apply
+        does, so an invalid request raises before anything is computed). A noise burst
+        ends by itself and has no undo."""
+        for key, value in changes.items():
+            self._step(key, value)
+        meter = self.line.meter
+        before = self.state()
+        undo: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key in ("silent", "corrupt_frames", "drop_rate", "flip_rate", "meter_line"):
+                undo[key] = before[key]
+            elif key == "values":
+                undo[key] = {short: meter.state.overrides.get(short)
+                             for short in _overrides(value)}
+            elif key == "key":
+                undo[key] = before["keys"]
+        return undo
 
     def _step(self, key: str, value: Any) -> Any:
         meter, line = self.line.meter, self.line
@@ -77,8 +100,34 @@ class VirtualMeterControl:
         if key == "values":
             overrides = _overrides(value)
             return lambda: meter.force(overrides)
+        if key == "key":
+            return self._key_step(value)
         raise SettingsError(f"{key}: not a meter control (silent, corrupt_frames, drop_rate, "
-                            "flip_rate, noise_seconds, meter_line, values)")
+                            "flip_rate, noise_seconds, meter_line, values, key, duration_s)")
+
+    def _key_step(self, value: Any) -> Any:
+        """{"encryption_key": HEX32, "authentication_key": HEX32 (optional: kept)}: the
+        meter's own keys change, so the key entered in the device becomes wrong."""
+        meter = self.line.meter
+        keys = meter.profile.keys
+        if keys is None or not keys.encryption_key:
+            raise SettingsError(f"key: {meter.profile.name} sends in clear; choose a "
+                                "ciphering profile (e.g. virtual:lg-e570)")
+        if not isinstance(value, dict) or not isinstance(value.get("encryption_key"), str):
+            raise SettingsError('key: expected {"encryption_key": 32 hex digits, '
+                                '"authentication_key": 32 hex digits}')
+        encryption = value["encryption_key"]
+        authentication = value.get("authentication_key", keys.authentication_key)
+        if not isinstance(authentication, str):
+            raise SettingsError("key: authentication_key: expected 32 hex digits")
+        for name, text in (("encryption_key", encryption),
+                           ("authentication_key", authentication)):
+            if text and (len(text) != 32 or any(c not in "0123456789abcdefABCDEF"
+                                                for c in text)):
+                raise SettingsError(f"key: {name}: expected 32 hex digits")
+        if not encryption:
+            raise SettingsError("key: encryption_key: expected 32 hex digits")
+        return lambda: meter.set_keys(encryption, authentication)
 
 
 def _overrides(value: Any) -> dict[str, float | None]:

@@ -8,6 +8,7 @@ the same seed and start always give the same values.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Mapping
@@ -114,6 +115,18 @@ class VirtualMeter:
     def force(self, values: Mapping[str, object]) -> None:
         """Force register values in base units, None releases (MeterState.force)."""
         self.state.force(values)
+
+    def set_keys(self, encryption_key: str, authentication_key: str) -> None:
+        """Change the keys a ciphering meter uses from its next frame on; raises
+        ProtocolError for a meter that sends in clear or a key that is not 32 hex digits."""
+        keys = self.profile.keys
+        rekey = getattr(self._encoder, "rekey", None)
+        if keys is None or not keys.encryption_key or rekey is None:
+            raise ProtocolError(f"{self.profile.name} sends in clear: it has no keys")
+        rekey(encryption_key, authentication_key)
+        self.profile = dataclasses.replace(self.profile, keys=dataclasses.replace(
+            keys, encryption_key=encryption_key.upper(),
+            authentication_key=authentication_key.upper()))
 
     def snapshot(self, t: float) -> MeterSnapshot:
         return self.state.advance(t)

@@ -186,6 +186,11 @@ class DlmsPushEncoder:
             invocation_counter=keys.invocation_counter if keys else 1,
         )
 
+    def rekey(self, encryption_key: str, authentication_key: str) -> None:
+        """The meter's keys change (a grid operator re-keys it); the invocation counter and
+        the security suite go on. Raises ProtocolError for a key that is not 32 hex digits."""
+        self.frames.keys = DlmsKeys.from_hex(encryption_key, authentication_key)
+
     def encode(self, snapshot: MeterSnapshot) -> bytes:
         body = build_body(self.layout, snapshot.values, self.profile.identity,
                           snapshot.meter_time, snapshot.tariff)

@@ -71,3 +71,23 @@ async def test_a_clock_no_device_could_have_is_400_and_changes_nothing(
     assert response.status == 400
     assert "must lie between" in await response.text()
     assert (await (await client.get("/emulator/v1/clock")).json())["time"] == before["time"]
+
+
+async def test_every_control_route_that_changes_something_is_guarded(
+        tmp_path: Path, aiohttp_client: Any) -> None:
+    """Listed from the router, so a route added later is checked too."""
+    device = build_device(tmp_path, ManualClock())
+    app = create_app(device, access=ControlAccess(enabled=False))
+    writes = sorted({(route.method, route.resource.canonical) for route in app.router.routes()
+                     if route.resource is not None
+                     and route.resource.canonical.startswith("/emulator/v1/")
+                     and route.method not in ("GET", "HEAD")})
+    assert ("POST", "/emulator/v1/faults") in writes and ("POST", "/emulator/v1/device") in \
+        writes and ("DELETE", "/emulator/v1/scenario") in writes
+    client = await aiohttp_client(app)
+    for method, path in writes:
+        response = await client.request(method, path.replace("{fault_id}", "f1"), json={})
+        assert response.status == 403, (method, path)
+    state = await (await client.get("/emulator/v1/state")).json()
+    assert state["faults"] == [] and state["scenario"] is None
+    assert state["device"]["license"] == "PLUS"
