@@ -14,6 +14,7 @@ from emulator.api import (
     modbus,
     mqtt,
     network,
+    openapi,
     report,
     sdcard,
     settings,
@@ -50,6 +51,6 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     middleware.install(app)
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, modbus, mqtt, sdcard, actions, ui_stream,
-                    webui):
+                    webui, openapi):
         section.setup(app)
     return app
