@@ -204,8 +204,11 @@ def device_paths(schemas: Mapping[str, SectionSchema]) -> Json:
                                       {200: text("The page", "text/html")})},
         "/static/{filename}": {"get": operation(
             "webUiFile", "Web UI", "The web UI's files",
-            {200: {"description": "The file", "content": {"*/*": {}}}},
-            errors=(403, 404), params=[{"name": "filename", "in": "path", "required": True,
+            {200: {"description": "The file", "content": {"*/*": {}}},
+             404: {"description": "No such file: aiohttp's own empty 404 (not the device's "
+                                  "page; docs/openapi.md)",
+                   "content": {"application/octet-stream": {}, "text/html": {}}}},
+            errors=(403,), params=[{"name": "filename", "in": "path", "required": True,
                                         "schema": {"type": "string"}}])},
     }
 

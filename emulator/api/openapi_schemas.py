@@ -239,11 +239,13 @@ SCALER_ENTRY: Final[Json] = {"type": "object", "properties": {
 DIRECTORY: Final[Json] = obj({"path": STRING, "files": array(obj({
     "name": STRING, "size": INTEGER, "type": {"type": "string", "enum": ["dir", "file"]}}))})
 
+#: An address: a number, or "0x0001" text in the detailed map with address_format=hex.
+ADDRESS: Final[Json] = {"anyOf": [INTEGER, {"type": "string", "pattern": "^0x[0-9A-F]{4}$"}]}
 MODBUS_REGISTER: Final[Json] = {"type": "object", "required": ["id", "type"], "properties": {
-    "id": STRING, "type": STRING, "scaler": INTEGER, "address": INTEGER, "size": INTEGER}}
+    "id": STRING, "type": STRING, "scaler": INTEGER, "address": ADDRESS, "size": INTEGER}}
 MODBUS_SET: Final[Json] = {"type": "object", "required": ["start_address", "registers"],
-                           "properties": {"start_address": INTEGER, "word_order": STRING,
-                                          "end_address": INTEGER, "size": INTEGER,
+                           "properties": {"start_address": ADDRESS, "word_order": STRING,
+                                          "end_address": ADDRESS, "size": INTEGER,
                                           "registers": array(MODBUS_REGISTER)}}
 
 ACTION_STATUS: Final[Json] = {"type": "object", "properties": {"id": INTEGER}}
