@@ -1,0 +1,146 @@
+"""Recording: a virtual meter served on a real pty by the real program, recorded by the real
+program (`whatwatt-emulator record`), replayed through the device's link, gives the same
+readings the recorder decoded; and the capture format's rules, piece by piece."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.device.clock import ScaledClock
+from emulator.meter.record import MAGIC, MAX_PENDING, CaptureText, Piece
+from emulator.meter.replay_line import ReplayLine, parse_capture
+from emulator.meter.supervisor import LinkSupervisor
+from meter_protocols.line import LineSettings
+from tests.conftest import PROJECT_ROOT
+from tests.support import build_device, ensor_readings
+
+HANG_GUARD = 60.0  # not a performance target: a wedged test fails instead of hanging
+FRAMES = 4
+
+
+async def _program(*args: str) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "emulator", *args, cwd=PROJECT_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+@pytest.fixture
+async def meter_pty() -> AsyncIterator[str]:
+    process = await _program("meter", "--profile", "ensor-ers", "--pty", "--seed", "5")
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)
+        path = line.decode().strip()
+        assert path.startswith("/dev/"), path
+        yield path
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.communicate()
+
+
+def recorded_readings(capture: str) -> list[dict[str, Any]]:
+    prefix = "# reading: "
+    return [json.loads(line.removeprefix(prefix)) for line in capture.splitlines()
+            if line.startswith(prefix)]
+
+
+async def replayed_readings(path: Path, data_dir: Path, count: int) -> list[dict[str, Any]]:
+    clock = ScaledClock(speed=10.0)  # the capture plays at its own pace, ten times faster
+    device = build_device(data_dir, clock)
+    subscription = device.reports.subscribe(count + 4)
+    supervisor = LinkSupervisor(device, lambda: ReplayLine(path, clock))
+    task = asyncio.get_running_loop().create_task(supervisor.run())
+    try:
+        out = []
+        for _ in range(count):
+            report = await asyncio.wait_for(subscription.get(), HANG_GUARD)
+            out.append(dict(sorted(report.reading.values.items())))
+        return out
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        subscription.close()
+
+
+async def test_a_recording_of_a_meter_on_a_pty_replays_to_the_same_readings(
+        meter_pty: str, tmp_path: Path) -> None:
+    out = tmp_path / "capture.txt"
+    recorder = await _program("record", "--meter", meter_pty, "--out", str(out),
+                              "--frames", str(FRAMES))
+    stdout, stderr = await asyncio.wait_for(recorder.communicate(), HANG_GUARD)
+    assert recorder.returncode == 0, stderr.decode()
+    assert f"recorded {FRAMES} frames" in stdout.decode()
+    capture = out.read_text(encoding="ascii")
+    lines = capture.splitlines()
+    assert lines[0] == MAGIC
+    assert any(line.startswith("# line: ") for line in lines)
+    assert "# protocol: DSMR" in lines
+    recorded = recorded_readings(capture)
+    assert len(recorded) == FRAMES
+    assert all(reading["1.8.1"] > 0 for reading in recorded)  # real values, not empties
+    replayed = await replayed_readings(out, tmp_path / "replay", FRAMES)
+    assert replayed == recorded
+
+
+def _piece(at: float, data: bytes, line: str = "115200 8N1") -> Piece:
+    return Piece(at, LineSettings.parse(line), data)
+
+
+def test_bytes_read_at_other_settings_are_left_out_and_counted() -> None:
+    text = CaptureText("/dev/ttyUSB0")
+    assert text.piece(_piece(100.0, b"noise", "9600 7E1")) == []
+    assert text.piece(_piece(101.0, b"/ESR5")) == []  # before the lock: held back
+    report = _report()
+    lines = text.report(report, LineSettings.parse("115200 8N1"), "DSMR")
+    assert lines[:2] == [MAGIC, "# port: /dev/ttyUSB0"]
+    assert "# line: 115200 8N1" in lines and "# protocol: DSMR" in lines
+    assert "0.000 2f45535235" in lines
+    assert text.dropped == len(b"noise")
+    assert text.piece(_piece(102.5, b"\r\n")) == ["1.500 0d0a"]  # from the first kept
+    assert lines[-1].startswith("# reading: {")
+
+
+def test_held_back_bytes_are_bounded() -> None:
+    text = CaptureText("/dev/ttyUSB0")
+    piece = bytes(4096)
+    for i in range(2 * MAX_PENDING // len(piece)):
+        text.piece(_piece(float(i), piece, "9600 7E1"))
+    assert text.pending_bytes <= MAX_PENDING
+
+
+def test_the_replay_skips_the_comments_and_plays_the_pieces_in_time() -> None:
+    text = CaptureText("socket://127.0.0.1:2000")
+    text.piece(_piece(10.0, b"\x01\x02"))
+    lines = text.report(_report(), LineSettings.parse("115200 8N1"), "DSMR")
+    lines += text.piece(_piece(11.25, b"\x03"))
+    assert parse_capture(("\n".join(lines) + "\n").encode()) == [(0.0, b"\x01\x02"),
+                                                                 (1.25, b"\x03")]
+
+
+def test_a_line_change_after_the_lock_is_written_as_a_comment() -> None:
+    text = CaptureText("/dev/ttyUSB0")
+    text.report(_report(), LineSettings.parse("115200 8N1"), "DSMR")
+    assert text.piece(_piece(1.0, b"\xaa", "2400 8E1")) == []
+    lines = text.report(_report(), LineSettings.parse("2400 8E1"), "DSMR")
+    assert lines[0] == "# line: 2400 8E1"
+    assert MAGIC not in lines
+    assert lines[2] == "0.000 aa"
+
+
+def _report() -> Any:
+    from emulator.device.values import Report  # noqa: PLC0415
+    from meter_protocols.readings import Interface  # noqa: PLC0415
+
+    reading = ensor_readings(1)[0]
+    return Report(id=1, interval=0.0, received_at=0.0, reading=reading,
+                  interface=Interface.P1)
