@@ -18,10 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emulator.app import build_device, make_line
+from emulator.cli import Parser
 from emulator.config import AppConfig
 from emulator.device.clock import ScaledClock
+from emulator.meter.line import Line, LineError
 from emulator.meter.record import Outcome, record
+from emulator.meter.serial_line import why_unavailable
 from emulator.meter.source import MeterSource, SourceError, SourceKind
+from meter_protocols.line import LineSettings
 
 USAGE_ERROR = 2
 
@@ -49,7 +53,7 @@ def _count(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="whatwatt-emulator record",
         description="Capture a meter's raw bytes, with their times and the detected line "
                     "settings, in the format --meter replay:FILE plays.")
@@ -63,11 +67,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class _CannotOpen(Exception):
+    pass
+
+
+async def _check_port(line: Line) -> None:
+    """Open the port once: one that cannot be opened is a start-up error here (the device
+    itself would retry for ever; a recording wants to know now)."""
+    try:
+        await line.open(LineSettings())
+    except LineError as exc:
+        raise _CannotOpen(f"cannot open {line.name}: {why_unavailable(exc)}") from exc
+    await line.close()
+
+
 async def _run(args: argparse.Namespace, data_dir: Path) -> Outcome:
     clock = ScaledClock(1.0, None)
     config = AppConfig(data_dir=data_dir, meter=args.meter, timezone=args.timezone,
                        sdcard=False, mdns=False)
     device = build_device(config, clock)
+    await _check_port(make_line(args.meter, clock, 1, device.zone))
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if task is not None:
@@ -90,8 +109,12 @@ def main(argv: Sequence[str]) -> int:
         print(f"whatwatt-emulator: error: cannot write {args.out}: {exc.strerror}",
               file=sys.stderr, flush=True)
         return USAGE_ERROR
-    with tempfile.TemporaryDirectory(prefix="whatwatt-record-") as data_dir:
-        outcome = asyncio.run(_run(args, Path(data_dir)))
+    try:
+        with tempfile.TemporaryDirectory(prefix="whatwatt-record-") as data_dir:
+            outcome = asyncio.run(_run(args, Path(data_dir)))
+    except _CannotOpen as exc:
+        print(f"whatwatt-emulator: error: {exc}", file=sys.stderr, flush=True)
+        return USAGE_ERROR
     if outcome.frames:
         print(f"whatwatt-emulator: recorded {outcome.frames} frames at {outcome.line} "
               f"({outcome.protocol}) to {args.out}", flush=True)

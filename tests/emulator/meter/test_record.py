@@ -92,6 +92,22 @@ async def test_a_recording_of_a_meter_on_a_pty_replays_to_the_same_readings(
     assert replayed == recorded
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (("--meter", "virtual:ensor-ers", "--out", "{tmp}/c.txt"), "record a serial port"),
+    (("--meter", "/dev/ttyUSB0", "--out", "{tmp}/no/such/dir/c.txt"), "cannot write"),
+    (("--meter", "/dev/ttyUSB0", "--out", "{tmp}/c.txt", "--frames", "0"), "at least 1"),
+    (("--meter", "{tmp}/ttyNOPE", "--out", "{tmp}/c.txt"), "no such device"),
+])
+async def test_a_recording_that_cannot_start_says_why_in_one_line(
+        tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    process = await _program("record", *(a.format(tmp=tmp_path) for a in args))
+    _, stderr = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+    assert process.returncode == 2
+    lines = stderr.decode().splitlines()
+    assert len(lines) == 1 and said in lines[0], lines
+    assert lines[0].startswith("whatwatt-emulator")
+
+
 def _piece(at: float, data: bytes, line: str = "115200 8N1") -> Piece:
     return Piece(at, LineSettings.parse(line), data)
 
