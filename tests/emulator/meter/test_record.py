@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ from emulator.meter.replay_line import ReplayLine, parse_capture
 from emulator.meter.supervisor import LinkSupervisor
 from meter_protocols.line import LineSettings
 from tests.conftest import PROJECT_ROOT
-from tests.support import build_device, ensor_readings
+from tests.support import ZURICH, build_device, ensor_readings
 
 HANG_GUARD = 60.0  # not a performance target: a wedged test fails instead of hanging
 FRAMES = 4
+SEED = 5
+START = datetime(2025, 1, 22, 11, 54, 2, tzinfo=ZURICH)
 
 
 async def _program(*args: str) -> asyncio.subprocess.Process:
@@ -35,7 +38,8 @@ async def _program(*args: str) -> asyncio.subprocess.Process:
 
 @pytest.fixture
 async def meter_pty() -> AsyncIterator[str]:
-    process = await _program("meter", "--profile", "ensor-ers", "--pty", "--seed", "5")
+    process = await _program("meter", "--profile", "ensor-ers", "--pty", "--seed", str(SEED),
+                             "--start-time", START.isoformat())
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)
@@ -90,6 +94,12 @@ async def test_a_recording_of_a_meter_on_a_pty_replays_to_the_same_readings(
     assert all(reading["1.8.1"] > 0 for reading in recorded)  # real values, not empties
     replayed = await replayed_readings(out, tmp_path / "replay", FRAMES)
     assert replayed == recorded
+    # ...and they are what the meter sent: consecutive frames of the same virtual meter
+    # (same profile, seed and start), decoded here straight from its frames.
+    sent = [dict(sorted(r.values.items()))
+            for r in ensor_readings(60, seed=SEED, start=START.timestamp())]
+    first = sent.index(recorded[0])
+    assert sent[first:first + FRAMES] == recorded
 
 
 @pytest.mark.parametrize(("args", "said"), [
