@@ -95,9 +95,9 @@ async def _run(args: argparse.Namespace, data_dir: Path) -> Outcome:
     print(f"whatwatt-emulator: recording {args.meter} to {args.out} (Ctrl-C ends it)",
           file=sys.stderr, flush=True)
     outcome = Outcome()
-    with contextlib.suppress(asyncio.CancelledError):
-        outcome = await record(device, lambda: make_line(args.meter, clock, 1, device.zone),
-                               args.out, str(args.meter), frames=args.frames)
+    with contextlib.suppress(asyncio.CancelledError):  # Ctrl-C: the recording's end
+        await record(device, lambda: make_line(args.meter, clock, 1, device.zone),
+                     args.out, str(args.meter), frames=args.frames, outcome=outcome)
     return outcome
 
 

@@ -18,7 +18,8 @@ a developer needs to turn the capture into a test:
                                   the device decoded them (base units, OBIS C.D.E)
 
 A later `# line:` comment says the link was searched anew and locked on other settings.
-The file is written as it goes, so a capture cut short (Ctrl-C, a crash) keeps what it has.
+The file is written as it goes (at every frame, and every FLUSH_EVERY seconds), so a
+capture cut short (Ctrl-C, a crash) keeps what it has.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ _LOG = logging.getLogger(__name__)
 MAGIC: Final = "# whatwatt-emulator capture 1"
 #: Bytes kept while the detector searches (bytes older than that are dropped).
 MAX_PENDING: Final = 256 * 1024
+#: Seconds (of the event loop, not the device clock) between writes at the latest.
+FLUSH_EVERY: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +165,12 @@ class Outcome:
 
 
 async def record(device: Device, make_line: Callable[[], Line], out: Path, port: str, *,
-                 frames: int | None = None) -> Outcome:
+                 frames: int | None = None, outcome: Outcome | None = None) -> Outcome:
     """Record until `frames` frames were decoded (None: until cancelled); the file is
-    complete up to the last chunk read whenever this ends."""
+    complete up to the last chunk read whenever this ends. `outcome` is kept up to date
+    as it goes (a caller that cancels the recording reads it there)."""
     text = CaptureText(port)
-    outcome = Outcome()
+    outcome = outcome if outcome is not None else Outcome()
     file = await asyncio.to_thread(out.open, "w", encoding="ascii")
     lines: list[str] = []
     taps: list[TapLine] = []
@@ -182,15 +186,23 @@ async def record(device: Device, make_line: Callable[[], Line], out: Path, port:
     task = asyncio.get_running_loop().create_task(supervisor.run(), name="record link")
     try:
         while frames is None or outcome.frames < frames:
-            report = await subscription.get()
-            settings = taps[-1].settings
-            protocol = report.reading.protocol.value
-            lines.extend(text.report(report, settings, protocol))
-            outcome.frames += 1
-            outcome.line, outcome.protocol = str(settings), protocol
-            batch = lines[:]
-            lines.clear()
-            await asyncio.to_thread(_append, file, batch)
+            try:
+                # Bytes that decode to nothing after the lock are written too, at least
+                # every FLUSH_EVERY seconds: the lines waiting stay few.
+                async with asyncio.timeout(FLUSH_EVERY):
+                    report: Report | None = await subscription.get()
+            except TimeoutError:
+                report = None
+            if report is not None:
+                settings = taps[-1].settings
+                protocol = report.reading.protocol.value
+                lines.extend(text.report(report, settings, protocol))
+                outcome.frames += 1
+                outcome.line, outcome.protocol = str(settings), protocol
+            if lines:
+                batch = lines[:]
+                lines.clear()
+                await asyncio.to_thread(_append, file, batch)
     except SubscriptionEnded:
         pass
     finally:

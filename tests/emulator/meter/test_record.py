@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -100,6 +101,27 @@ async def test_a_recording_of_a_meter_on_a_pty_replays_to_the_same_readings(
             for r in ensor_readings(60, seed=SEED, start=START.timestamp())]
     first = sent.index(recorded[0])
     assert sent[first:first + FRAMES] == recorded
+
+
+async def test_ctrl_c_ends_a_recording_and_keeps_what_was_read(meter_pty: str,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "capture.txt"
+    recorder = await _program("record", "--meter", meter_pty, "--out", str(out))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_GUARD
+    # Another process's file offers nothing to await: look at it until two frames are in.
+    while len(recorded_readings(out.read_text(encoding="ascii") if out.exists() else "")) < 2:
+        assert loop.time() < deadline, "no frames recorded"
+        assert recorder.returncode is None
+        await asyncio.sleep(0.1)
+    recorder.send_signal(signal.SIGINT)
+    stdout, stderr = await asyncio.wait_for(recorder.communicate(), HANG_GUARD)
+    assert recorder.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    recorded = recorded_readings(out.read_text(encoding="ascii"))
+    assert f"recorded {len(recorded)} frames" in stdout.decode()
+    replayed = await replayed_readings(out, tmp_path / "replay", len(recorded))
+    assert replayed == recorded
 
 
 @pytest.mark.parametrize(("args", "said"), [
