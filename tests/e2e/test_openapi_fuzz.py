@@ -48,13 +48,18 @@ NEVER = {
 THROWAWAY_A = {
     ("POST", "/api/v1/reboot"), ("POST", "/api/v1/restore"), ("POST", "/load"),
     ("DELETE", "/sdcard/{path}"), ("POST", "/api/v1/actions"),
-    ("POST", "/emulator/v1/device"), ("POST", "/emulator/v1/faults"),
-    ("POST", "/emulator/v1/scenario"),
 }
 THROWAWAY_B = {
     ("POST", "/api/v1/actions/call"), ("POST", "/api/v1/settings"),
     ("PUT", "/api/v1/settings"), ("POST", "/emulator/v1/protection"),
 }
+#: HTTP faults (they would slow, fail or drop the other operations' requests; they never
+#: apply to /emulator/v1/*, so these three only meet each other), device events, scenarios.
+THROWAWAY_C = {
+    ("POST", "/emulator/v1/faults"), ("POST", "/emulator/v1/device"),
+    ("POST", "/emulator/v1/scenario"),
+}
+GROUPS = {"A": THROWAWAY_A, "B": THROWAWAY_B, "C": THROWAWAY_C}
 
 
 def _start(data: Path) -> tuple[subprocess.Popen[str], str]:
@@ -157,7 +162,7 @@ def test_schemathesis_finds_no_failure(device_url: str, tmp_path: Path) -> None:
     document = _described(device_url)
     marked = {(method, path) for method, path, operation in _operations(document)
               if "x-emulator-not-fuzzed" in operation}
-    assert marked == NEVER | THROWAWAY_A | THROWAWAY_B
+    assert marked == NEVER | THROWAWAY_A | THROWAWAY_B | THROWAWAY_C
     absent = {(method, path) for method, path, _ in _operations(document)
               if _absent(device_url, path)}
     skipped = _ids(document, marked | absent)
@@ -166,15 +171,15 @@ def test_schemathesis_finds_no_failure(device_url: str, tmp_path: Path) -> None:
     _schemathesis(device_url, document, tmp_path, exclude=skipped)
 
 
-@pytest.mark.parametrize("group", ["A", "B"])
+@pytest.mark.parametrize("group", sorted(GROUPS))
 def test_the_destructive_operations_on_a_throwaway_device(group: str, tmp_path: Path) -> None:
     """Each group on a device of its own, started for it and thrown away after."""
     process, url = _start(tmp_path / "data")
     try:
         document = _described(url)
-        keys = THROWAWAY_A if group == "A" else THROWAWAY_B
-        wanted = _ids(document, {key for key in keys if not _absent(url, key[1])})
-        assert wanted, keys
+        wanted = _ids(document, {key for key in GROUPS[group] if not _absent(url, key[1])})
+        if not wanted:
+            pytest.skip(f"this build routes none of {sorted(GROUPS[group])} yet")
         _schemathesis(url, document, tmp_path, include=wanted, examples=THROWAWAY_EXAMPLES)
     finally:
         _stop(process)
