@@ -42,9 +42,11 @@ def build_document(device: Device) -> dict[str, Any]:
             "description": (
                 "The device API of a whatwatt Go as this emulator serves it (errors as the "
                 "device's HTTP server sends them: text/html with a short sentence), and the "
-                "emulator's own control API under /emulator/v1/. Operations marked "
-                "`x-emulator-not-fuzzed` change the device under test in ways a fuzzer "
-                "must not (reboot, factory reset, password, traffic to other hosts)."),
+                "emulator's own control API under /emulator/v1/. A method a path does not "
+                "have is answered 405, an unknown path 404 (both text/html). Operations "
+                "marked `x-emulator-not-fuzzed` change the device under test in ways a "
+                "fuzzer must not (reboot, factory reset, password, traffic to other "
+                "hosts)."),
         },
         "servers": [{"url": "/", "description": "the emulated device itself"}],
         "security": [{}, {"digestAuth": []}, {"basicAuth": []}],
