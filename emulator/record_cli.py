@@ -21,6 +21,9 @@ from emulator.app import build_device, make_line
 from emulator.cli import Parser
 from emulator.config import AppConfig
 from emulator.device.clock import ScaledClock
+from emulator.device.core import Device
+from emulator.device.errors import SettingsError
+from emulator.device.settings import sections
 from emulator.meter.line import Line, LineError
 from emulator.meter.record import Outcome, record
 from emulator.meter.serial_line import why_unavailable
@@ -63,12 +66,33 @@ def parser() -> argparse.ArgumentParser:
                    help="the capture to write (replaced if it exists)")
     p.add_argument("--frames", type=_count, default=None, metavar="N",
                    help="stop after N decoded frames (default: until Ctrl-C)")
+    p.add_argument("--key", metavar="HEX32", default=None,
+                   help="the meter's encryption key (GUEK), to decode its frames while "
+                        "recording; never written to the capture")
+    p.add_argument("--auth-key", metavar="HEX32", default=None,
+                   help="the meter's authentication key (GAK), if it has one")
     p.add_argument("--timezone", default="Europe/Zurich", help="the meter's time zone")
     return p
 
 
+async def _enter_keys(device: Device, args: argparse.Namespace) -> None:
+    """Keys as the meter settings take them (validated there: a bad one is a start-up
+    error). Without them an encrypted meter is still recorded: the link locks on its line
+    and reports KEY REQUIRED; only the `# reading:` comments are missing."""
+    changes: dict[str, object] = {}
+    if args.key is not None:
+        changes.update(encryption=True, encryption_key=args.key)
+    if args.auth_key is not None:
+        changes["authentication_key"] = args.auth_key
+    if changes:
+        try:
+            await device.settings.aput(sections.METER, changes)
+        except SettingsError as exc:
+            raise _CannotOpen(str(exc)) from exc
+
+
 class _CannotOpen(Exception):
-    pass
+    """The recording cannot start; the message is the one line the user sees."""
 
 
 async def _check_port(line: Line) -> None:
@@ -86,6 +110,7 @@ async def _run(args: argparse.Namespace, data_dir: Path) -> Outcome:
     config = AppConfig(data_dir=data_dir, meter=args.meter, timezone=args.timezone,
                        sdcard=False, mdns=False)
     device = build_device(config, clock)
+    await _enter_keys(device, args)
     await _check_port(make_line(args.meter, clock, 1, device.zone))
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()

@@ -28,7 +28,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,11 +36,13 @@ from typing import IO, Final
 
 from emulator.device.core import Device
 from emulator.device.hub import SubscriptionEnded
-from emulator.device.values import Report
 from emulator.meter.line import Chunk, Line
+from emulator.meter.readers import Reader
 from emulator.meter.supervisor import LinkSupervisor
+from meter_protocols.detect import Family
 from meter_protocols.line import LineSettings
-from meter_protocols.readings import Interface
+from meter_protocols.readings import FrameDecoded, Interface
+from meter_protocols.status import MeterStatus
 from meter_protocols.uart import LineProbe
 
 _LOG = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ _LOG = logging.getLogger(__name__)
 MAGIC: Final = "# whatwatt-emulator capture 1"
 #: Bytes kept while the detector searches (bytes older than that are dropped).
 MAX_PENDING: Final = 256 * 1024
+#: Statuses that only frames at the right line settings produce.
+PROVEN: Final = frozenset({MeterStatus.OK, MeterStatus.KEY_REQUIRED,
+                           MeterStatus.ENCRYPTION_KEY, MeterStatus.NOT_RECOGNIZED})
 #: Seconds (of the event loop, not the device clock) between writes at the latest.
 FLUSH_EVERY: Final = 2.0
 
@@ -105,8 +110,16 @@ class TapLine:
         await self.inner.close()
 
 
+#: What the capture's own decoder makes of a kept piece: the values of each frame it ends.
+Decode = Callable[[bytes], list[Mapping[str, float]]]
+
+
 class CaptureText:
-    """The capture's lines, from pieces and reports; pure (the caller writes them)."""
+    """The capture's lines, from pieces; pure (the caller writes them).
+
+    The `# reading:` comments come from a decoder of the locked protocol fed the kept
+    bytes and nothing else, so they say exactly what the file holds: a frame the live link
+    used as detection evidence (and did not report) is in the file and in the comments."""
 
     def __init__(self, port: str) -> None:
         self.port = port
@@ -114,6 +127,8 @@ class CaptureText:
         self.pending_bytes = 0
         self.dropped = 0  # bytes read at other settings than the locked ones
         self.locked: LineSettings | None = None
+        self.decode: Decode | None = None
+        self.readings = 0
         self.start: float | None = None
 
     def piece(self, piece: Piece) -> list[str]:
@@ -123,32 +138,64 @@ class CaptureText:
             while self.pending_bytes > MAX_PENDING:
                 self.pending_bytes -= len(self.pending.popleft().data)
             return []
-        return [self._line(piece)]
+        return self._kept(piece)
 
-    def report(self, report: Report, settings: LineSettings, protocol: str) -> list[str]:
-        """A decoded frame: lock on `settings` if not yet (or anew), then its values."""
+    def lock(self, settings: LineSettings, protocol: str, decode: Decode) -> list[str]:
+        """The detector locked on `settings` (a frame decoded, or frames recognised that
+        need a key): the bytes read at them are kept from now on, the others dropped."""
+        if settings == self.locked:
+            return []
         out: list[str] = []
-        if settings != self.locked:
-            if self.locked is None:
-                out += [MAGIC, f"# port: {self.port}",
-                        f"# recorded: {datetime.now(UTC).isoformat(timespec='seconds')}"]
-            out += [f"# line: {settings}", f"# protocol: {protocol}"]
-            self.locked = settings
-            for piece in self.pending:
-                if piece.settings == settings:
-                    out.append(self._line(piece))
-                else:
-                    self.dropped += len(piece.data)
-            self.pending.clear()
-            self.pending_bytes = 0
-        values = {key: report.reading.values[key] for key in sorted(report.reading.values)}
-        out.append("# reading: " + json.dumps(values, separators=(",", ":")))
+        if self.locked is None:
+            out += [MAGIC, f"# port: {self.port}",
+                    f"# recorded: {datetime.now(UTC).isoformat(timespec='seconds')}"]
+        out += [f"# line: {settings}", f"# protocol: {protocol}"]
+        self.locked, self.decode = settings, decode
+        for piece in self.pending:
+            if piece.settings == settings:
+                out += self._kept(piece)
+            else:
+                self.dropped += len(piece.data)
+        self.pending.clear()
+        self.pending_bytes = 0
         return out
 
-    def _line(self, piece: Piece) -> str:
+    def _kept(self, piece: Piece) -> list[str]:
         if self.start is None:
             self.start = piece.at
-        return f"{piece.at - self.start:.3f} {piece.data.hex()}"
+        out = [f"{piece.at - self.start:.3f} {piece.data.hex()}"]
+        for values in self.decode(piece.data) if self.decode is not None else ():
+            self.readings += 1
+            out.append("# reading: " + json.dumps(dict(sorted(values.items())),
+                                                  separators=(",", ":")))
+        return out
+
+
+#: The detector's families as the meter settings' `protocol` names them.
+_PROTOCOLS: Final = {"dsmr": "dsmr", "hdlc-dlms": "hdlc", "mbus-dlms": "mbus", "kmp": "kmp"}
+
+
+def recorded_settings(capture: str) -> dict[str, object]:
+    """The meter settings (/api/v1/meter/settings) that read a capture as it was recorded:
+    the line and protocol of its first `# line:` / `# protocol:` header, fixed (no search),
+    so a replay decodes from its first frame on. Empty for a capture without them."""
+    out: dict[str, object] = {}
+    for line in capture.splitlines():
+        if not line.startswith("#"):
+            if out:
+                break
+            continue
+        key, _, value = line[1:].strip().partition(": ")
+        if key == "line" and "baudrate" not in out:
+            settings = LineSettings.parse(value)
+            stop = f"{settings.stop_bits:g}"
+            out.update(auto_baudrate=False, baudrate=settings.baudrate,
+                       parity=settings.parity.value, stop_bits=stop)
+        elif key == "protocol" and "protocol" not in out:
+            protocol = _PROTOCOLS.get(value.lower())
+            if protocol is not None:
+                out["protocol"] = protocol
+    return out
 
 
 def _append(file: IO[str], lines: list[str]) -> None:
@@ -158,17 +205,30 @@ def _append(file: IO[str], lines: list[str]) -> None:
 
 @dataclass
 class Outcome:
-    frames: int = 0
+    frames: int = 0  # frames in the capture (its `# reading:` comments)
     line: str = ""
     protocol: str = ""
     dropped: int = 0
 
 
+def _decoder(device: Device, family: Family) -> Decode:
+    """A reader of `family` with the device's meter settings (keys, scalers)."""
+    clock = device.clock
+    reader = Reader(family, device.settings.meter, device.settings.custom_scalers,
+                    device.zone, clock.time())
+
+    def decode(data: bytes) -> list[Mapping[str, float]]:
+        return [event.reading.values for event in reader.feed(data, clock.time())
+                if isinstance(event, FrameDecoded)]
+
+    return decode
+
+
 async def record(device: Device, make_line: Callable[[], Line], out: Path, port: str, *,
                  frames: int | None = None, outcome: Outcome | None = None) -> Outcome:
-    """Record until `frames` frames were decoded (None: until cancelled); the file is
-    complete up to the last chunk read whenever this ends. `outcome` is kept up to date
-    as it goes (a caller that cancels the recording reads it there)."""
+    """Record until the capture holds `frames` decoded frames (None: until cancelled); the
+    file is complete up to the last chunk read whenever this ends. `outcome` is kept up to
+    date as it goes (a caller that cancels the recording reads it there)."""
     text = CaptureText(port)
     outcome = outcome if outcome is not None else Outcome()
     file = await asyncio.to_thread(out.open, "w", encoding="ascii")
@@ -182,23 +242,32 @@ async def record(device: Device, make_line: Callable[[], Line], out: Path, port:
         return tap
 
     supervisor = LinkSupervisor(device, tapped)
-    subscription = device.reports.subscribe(64)
+
+    def locked(status: MeterStatus) -> None:
+        """Frames that prove the line (decoded, ciphered, of an unknown layout) lock it; a
+        meter whose frames need a key the recorder was not given is recorded too."""
+        session = supervisor.session
+        candidate = session.detector.candidate if session is not None else None
+        if status in PROVEN and candidate is not None and taps:
+            settings = taps[-1].settings
+            if settings != text.locked:
+                lines.extend(text.lock(settings, candidate.family.value.upper(),
+                                       _decoder(device, candidate.family)))
+            outcome.line, outcome.protocol = str(settings), candidate.family.value
+
+    remove = device.on_status(locked)
+    subscription = device.reports.subscribe(4)
     task = asyncio.get_running_loop().create_task(supervisor.run(), name="record link")
     try:
-        while frames is None or outcome.frames < frames:
+        while frames is None or text.readings < frames:
             try:
-                # Bytes that decode to nothing after the lock are written too, at least
-                # every FLUSH_EVERY seconds: the lines waiting stay few.
+                # Reports only wake this loop up; it writes what was read at least every
+                # FLUSH_EVERY seconds, so the lines waiting stay few.
                 async with asyncio.timeout(FLUSH_EVERY):
-                    report: Report | None = await subscription.get()
+                    await subscription.get()
             except TimeoutError:
-                report = None
-            if report is not None:
-                settings = taps[-1].settings
-                protocol = report.reading.protocol.value
-                lines.extend(text.report(report, settings, protocol))
-                outcome.frames += 1
-                outcome.line, outcome.protocol = str(settings), protocol
+                pass
+            outcome.frames = text.readings
             if lines:
                 batch = lines[:]
                 lines.clear()
@@ -206,11 +275,13 @@ async def record(device: Device, make_line: Callable[[], Line], out: Path, port:
     except SubscriptionEnded:
         pass
     finally:
+        remove()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         subscription.close()
         outcome.dropped = text.dropped
-        await asyncio.to_thread(_close, file, [*lines] if text.locked else [])
+        outcome.frames = text.readings
+        await asyncio.to_thread(_close, file, lines[:])
     return outcome
 
 

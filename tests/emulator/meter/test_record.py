@@ -5,11 +5,12 @@ readings the recorder decoded; and the capture format's rules, piece by piece.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ from typing import Any
 import pytest
 
 from emulator.device.clock import ScaledClock
-from emulator.meter.record import MAGIC, MAX_PENDING, CaptureText, Piece
+from emulator.device.settings import sections
+from emulator.meter.record import MAGIC, MAX_PENDING, CaptureText, Piece, recorded_settings
 from emulator.meter.replay_line import ReplayLine, parse_capture
 from emulator.meter.supervisor import LinkSupervisor
 from meter_protocols.line import LineSettings
+from meter_protocols.simulator.profiles import get_profile
 from tests.conftest import PROJECT_ROOT
 from tests.support import ZURICH, build_device, ensor_readings
 
@@ -37,10 +40,12 @@ async def _program(*args: str) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
-@pytest.fixture
-async def meter_pty() -> AsyncIterator[str]:
-    process = await _program("meter", "--profile", "ensor-ers", "--pty", "--seed", str(SEED),
-                             "--start-time", START.isoformat())
+@contextlib.asynccontextmanager
+async def served(profile: str) -> AsyncIterator[str]:
+    """`whatwatt-emulator meter --profile PROFILE --pty`: the pty's path. The meter's clock
+    runs 4 times faster (frames come sooner; their values are the same sequence)."""
+    process = await _program("meter", "--profile", profile, "--pty", "--seed", str(SEED),
+                             "--start-time", START.isoformat(), "--speed", "4")
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)
@@ -53,15 +58,24 @@ async def meter_pty() -> AsyncIterator[str]:
         await process.communicate()
 
 
+@pytest.fixture
+async def meter_pty() -> AsyncIterator[str]:
+    async with served("ensor-ers") as path:
+        yield path
+
+
 def recorded_readings(capture: str) -> list[dict[str, Any]]:
     prefix = "# reading: "
     return [json.loads(line.removeprefix(prefix)) for line in capture.splitlines()
             if line.startswith(prefix)]
 
 
-async def replayed_readings(path: Path, data_dir: Path, count: int) -> list[dict[str, Any]]:
+async def replayed_readings(path: Path, data_dir: Path, count: int,
+                            keys: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     clock = ScaledClock(speed=10.0)  # the capture plays at its own pace, ten times faster
     device = build_device(data_dir, clock)
+    settings = recorded_settings(await asyncio.to_thread(path.read_text, "ascii"))
+    await device.settings.aput(sections.METER, {**settings, **(keys or {})})
     subscription = device.reports.subscribe(count + 4)
     supervisor = LinkSupervisor(device, lambda: ReplayLine(path, clock))
     task = asyncio.get_running_loop().create_task(supervisor.run())
@@ -84,36 +98,89 @@ async def test_a_recording_of_a_meter_on_a_pty_replays_to_the_same_readings(
                               "--frames", str(FRAMES))
     stdout, stderr = await asyncio.wait_for(recorder.communicate(), HANG_GUARD)
     assert recorder.returncode == 0, stderr.decode()
-    assert f"recorded {FRAMES} frames" in stdout.decode()
     capture = out.read_text(encoding="ascii")
     lines = capture.splitlines()
     assert lines[0] == MAGIC
     assert any(line.startswith("# line: ") for line in lines)
     assert "# protocol: DSMR" in lines
     recorded = recorded_readings(capture)
-    assert len(recorded) == FRAMES
+    # At least FRAMES: the bytes read at the locked settings while the link was searching
+    # are kept too, and they may hold frames already.
+    assert len(recorded) >= FRAMES
+    assert f"recorded {len(recorded)} frames" in stdout.decode()
     assert all(reading["1.8.1"] > 0 for reading in recorded)  # real values, not empties
-    replayed = await replayed_readings(out, tmp_path / "replay", FRAMES)
+    replayed = await replayed_readings(out, tmp_path / "replay", len(recorded))
     assert replayed == recorded
     # ...and they are what the meter sent: consecutive frames of the same virtual meter
     # (same profile, seed and start), decoded here straight from its frames.
     sent = [dict(sorted(r.values.items()))
-            for r in ensor_readings(60, seed=SEED, start=START.timestamp())]
+            for r in ensor_readings(400, seed=SEED, start=START.timestamp())]
     first = sent.index(recorded[0])
-    assert sent[first:first + FRAMES] == recorded
+    assert sent[first:first + len(recorded)] == recorded
+
+
+async def test_an_encrypted_meter_is_recorded_with_its_key_and_replays_with_it(
+        tmp_path: Path) -> None:
+    keys = get_profile("iskra-am550").keys
+    assert keys is not None and keys.encryption_key and keys.authentication_key
+    out = tmp_path / "capture.txt"
+    async with served("iskra-am550") as pty:
+        recorder = await _program("record", "--meter", pty, "--out", str(out), "--frames",
+                                  "2", "--key", keys.encryption_key, "--auth-key",
+                                  keys.authentication_key)
+        _, stderr = await asyncio.wait_for(recorder.communicate(), HANG_GUARD)
+    assert recorder.returncode == 0, stderr.decode()
+    capture = out.read_text(encoding="ascii")
+    assert keys.encryption_key not in capture.upper()  # keys never go into a capture
+    recorded = recorded_readings(capture)
+    assert len(recorded) >= 2 and recorded[0]
+    settings = {"encryption": True, "encryption_key": keys.encryption_key,
+                "authentication_key": keys.authentication_key}
+    assert await replayed_readings(out, tmp_path / "replay", len(recorded),
+                                   settings) == recorded
+
+
+async def test_without_the_key_the_bytes_are_recorded_all_the_same(tmp_path: Path) -> None:
+    """The link locks on an encrypted meter's line without a key (KEY REQUIRED): its bytes
+    are recorded, only the readings are missing."""
+    out = tmp_path / "capture.txt"
+    async with served("iskra-am550") as pty:
+        recorder = await _program("record", "--meter", pty, "--out", str(out))
+        await _until(recorder, out, lambda text: sum(
+            1 for line in text.splitlines() if line and not line.startswith("#")) >= 3)
+        recorder.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(recorder.communicate(), HANG_GUARD)
+    assert recorder.returncode == 0, stderr.decode()
+    capture = out.read_text(encoding="ascii")
+    assert capture.startswith(MAGIC)
+    assert any(line.startswith("# protocol: ") and "DLMS" in line
+               for line in capture.splitlines())
+    assert recorded_readings(capture) == []
+
+
+async def _until(process: asyncio.subprocess.Process, path: Path,
+                 done: Callable[[str], bool]) -> None:
+    """Another process's file offers nothing to await: look at it until `done`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_GUARD
+    while not done(await asyncio.to_thread(_text, path)):
+        if loop.time() > deadline or process.returncode is not None:
+            if process.returncode is None:
+                process.kill()
+            _, stderr = await process.communicate()
+            pytest.fail(f"the recording did not get there: {stderr.decode()[-2000:]}")
+        await asyncio.sleep(0.1)
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="ascii") if path.exists() else ""
 
 
 async def test_ctrl_c_ends_a_recording_and_keeps_what_was_read(meter_pty: str,
                                                                tmp_path: Path) -> None:
     out = tmp_path / "capture.txt"
     recorder = await _program("record", "--meter", meter_pty, "--out", str(out))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + HANG_GUARD
-    # Another process's file offers nothing to await: look at it until two frames are in.
-    while len(recorded_readings(out.read_text(encoding="ascii") if out.exists() else "")) < 2:
-        assert loop.time() < deadline, "no frames recorded"
-        assert recorder.returncode is None
-        await asyncio.sleep(0.1)
+    await _until(recorder, out, lambda text: len(recorded_readings(text)) >= 2)
     recorder.send_signal(signal.SIGINT)
     stdout, stderr = await asyncio.wait_for(recorder.communicate(), HANG_GUARD)
     assert recorder.returncode == 0, stderr.decode()
@@ -144,18 +211,23 @@ def _piece(at: float, data: bytes, line: str = "115200 8N1") -> Piece:
     return Piece(at, LineSettings.parse(line), data)
 
 
+def _frames_end_at_bang(data: bytes) -> list[dict[str, float]]:
+    """A decoder for the text's own tests: one frame ends at each `!`."""
+    return [{"1.8.0": float(i)} for i in range(data.count(b"!"))]
+
+
 def test_bytes_read_at_other_settings_are_left_out_and_counted() -> None:
     text = CaptureText("/dev/ttyUSB0")
     assert text.piece(_piece(100.0, b"noise", "9600 7E1")) == []
     assert text.piece(_piece(101.0, b"/ESR5")) == []  # before the lock: held back
-    report = _report()
-    lines = text.report(report, LineSettings.parse("115200 8N1"), "DSMR")
+    lines = text.lock(LineSettings.parse("115200 8N1"), "DSMR", _frames_end_at_bang)
     assert lines[:2] == [MAGIC, "# port: /dev/ttyUSB0"]
     assert "# line: 115200 8N1" in lines and "# protocol: DSMR" in lines
-    assert "0.000 2f45535235" in lines
+    assert lines[-1] == "0.000 2f45535235"
     assert text.dropped == len(b"noise")
-    assert text.piece(_piece(102.5, b"\r\n")) == ["1.500 0d0a"]  # from the first kept
-    assert lines[-1].startswith("# reading: {")
+    assert text.piece(_piece(102.5, b"!\r\n")) == ["1.500 210d0a",  # from the first kept
+                                                     '# reading: {"1.8.0":0.0}']
+    assert text.readings == 1
 
 
 def test_held_back_bytes_are_bounded() -> None:
@@ -168,27 +240,26 @@ def test_held_back_bytes_are_bounded() -> None:
 
 def test_the_replay_skips_the_comments_and_plays_the_pieces_in_time() -> None:
     text = CaptureText("socket://127.0.0.1:2000")
-    text.piece(_piece(10.0, b"\x01\x02"))
-    lines = text.report(_report(), LineSettings.parse("115200 8N1"), "DSMR")
+    text.piece(_piece(10.0, b"\x01!"))
+    lines = text.lock(LineSettings.parse("115200 8N1"), "DSMR", _frames_end_at_bang)
     lines += text.piece(_piece(11.25, b"\x03"))
-    assert parse_capture(("\n".join(lines) + "\n").encode()) == [(0.0, b"\x01\x02"),
+    assert any(line.startswith("# reading: ") for line in lines)
+    assert parse_capture(("\n".join(lines) + "\n").encode()) == [(0.0, b"\x01!"),
                                                                  (1.25, b"\x03")]
 
 
 def test_a_line_change_after_the_lock_is_written_as_a_comment() -> None:
     text = CaptureText("/dev/ttyUSB0")
-    text.report(_report(), LineSettings.parse("115200 8N1"), "DSMR")
+    text.lock(LineSettings.parse("115200 8N1"), "DSMR", _frames_end_at_bang)
     assert text.piece(_piece(1.0, b"\xaa", "2400 8E1")) == []
-    lines = text.report(_report(), LineSettings.parse("2400 8E1"), "DSMR")
-    assert lines[0] == "# line: 2400 8E1"
-    assert MAGIC not in lines
-    assert lines[2] == "0.000 aa"
+    lines = text.lock(LineSettings.parse("2400 8E1"), "MBUS-DLMS", _frames_end_at_bang)
+    assert lines == ["# line: 2400 8E1", "# protocol: MBUS-DLMS", "0.000 aa"]
 
 
-def _report() -> Any:
-    from emulator.device.values import Report  # noqa: PLC0415
-    from meter_protocols.readings import Interface  # noqa: PLC0415
-
-    reading = ensor_readings(1)[0]
-    return Report(id=1, interval=0.0, received_at=0.0, reading=reading,
-                  interface=Interface.P1)
+def test_the_recorded_settings_read_the_capture_as_it_was_recorded() -> None:
+    text = CaptureText("/dev/ttyUSB0")
+    lines = text.lock(LineSettings.parse("2400 8E1"), "MBUS-DLMS", _frames_end_at_bang)
+    assert recorded_settings("\n".join(lines)) == {
+        "auto_baudrate": False, "baudrate": 2400, "parity": "even", "stop_bits": "1",
+        "protocol": "mbus"}
+    assert recorded_settings("0.0 0102\n") == {}  # an older capture: nothing to fix
