@@ -13,13 +13,17 @@ a developer needs to turn the capture into a test:
     # whatwatt-emulator capture 1
     # port: /dev/ttyUSB0
     # line: 115200 8N1            the settings the bytes were read at
-    # protocol: dsmr              the detector's verdict
-    # reading: {"1.8.0": ...}     after the chunk that completed a frame: its values as
-                                  the device decoded them (base units, OBIS C.D.E)
+    # protocol: DSMR              the detector's verdict (its protocol family)
+    # reading: {"1.8.0": ...}     after the chunk that completed a frame: its values as a
+                                  decoder of that protocol, fed the kept bytes only, read
+                                  them (base units, OBIS C.D.E)
 
-A later `# line:` comment says the link was searched anew and locked on other settings.
-The file is written as it goes (at every frame, and every FLUSH_EVERY seconds), so a
-capture cut short (Ctrl-C, a crash) keeps what it has.
+The line locks when frames prove it (decoded, or ciphered without the key: an encrypted
+meter is recorded without its key, only its readings are missing). A later `# line:`
+comment says the link was searched anew and locked on other settings. The file is written
+as it goes (at least every FLUSH_EVERY seconds), so a capture cut short (Ctrl-C, a crash)
+keeps what it has. `recorded_settings` reads the header back as the meter settings under
+which a replay decodes every frame of the file.
 """
 
 from __future__ import annotations
