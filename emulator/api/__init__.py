@@ -17,6 +17,7 @@ from emulator.api import (
     modbus,
     mqtt,
     network,
+    openapi,
     report,
     sdcard,
     settings,
@@ -55,6 +56,6 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, control_faults, control_device,
                     control_scenario, modbus, mqtt, sdcard, actions, ui_stream,
-                    webui):
+                    webui, openapi):
         section.setup(app)
     return app
