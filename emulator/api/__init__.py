@@ -18,6 +18,7 @@ from emulator.api import (
     sdcard,
     settings,
     system,
+    ui_log,
     ui_stream,
     variables,
     webui,
@@ -50,6 +51,6 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     middleware.install(app)
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, modbus, mqtt, sdcard, actions, ui_stream,
-                    webui):
+                    ui_log, webui):
         section.setup(app)
     return app
