@@ -112,7 +112,7 @@ export function init(container) {
   container.append(
     h('p', { class: 'banner', role: 'note' }, 'Emulator controls: no real whatwatt Go has this panel. It steers the emulator (meter, faults, clock) for tests and demos.'),
     h('div', { class: 'grid' },
-      card('Virtual meter', meterBox, meterForm.form),
+      wide(card('Virtual meter', meterBox, meterForm.form)),
       card('Clock', clockBox, clockForm.form, advanceForm.form),
       wide(card('HTTP faults', h('div', { 'data-needs': 'state' }, faultsBox, faultForm.form, h('div', { class: 'row' }, clearFaults, faultFeedback)))),
       card('Device events', h('div', { 'data-needs': 'state' }, deviceEvents())),

@@ -187,6 +187,8 @@ export function simpleForm({ fields, submit, send, done }) {
   const form = h('form', { class: 'settings', novalidate: true });
   const feedback = feedbackBox();
   const inputs = new Map();
+  const grid = h('div', { class: 'fields' });
+  form.append(grid);
   for (const f of fields) {
     const id = 'f' + (++counter);
     let input;
@@ -213,7 +215,7 @@ export function simpleForm({ fields, submit, send, done }) {
     if (f.type === 'checkbox') wrap.append(input, label); else wrap.append(label, input);
     if (f.hint) wrap.append(h('span', { class: 'hint' }, f.hint));
     wrap.append(error);
-    form.append(wrap);
+    grid.append(wrap);
   }
   const button = h('button', { type: 'submit' }, submit);
   form.append(h('div', { class: 'row' }, button, feedback));
