@@ -4,16 +4,15 @@ the credentials in its own storage."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import base64
+from typing import Any
 
 import aiohttp
 
 from emulator.app import EmulatorApp
 from tests.webui.conftest import ConsoleErrors, wait_for_live_values
 
-PASSWORD = "correct horse"  # noqa: S105 - the test device's password
+PASSWORD = "correct horse"
 
 
 async def test_the_page_works_behind_the_password(emulator: EmulatorApp, browser: Any) -> None:
