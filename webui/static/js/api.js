@@ -131,3 +131,13 @@ export function autoTable(rows, caption) {
   for (const row of rows) for (const key of Object.keys(row)) if (!keys.includes(key)) keys.push(key);
   return table(keys.map((k) => [k, k]), rows, caption);
 }
+
+/** A service's status (from the UI stream's state event) as facts. */
+export function serviceFacts(status) {
+  const rows = [['State', status.state], ['Detail', status.detail],
+    ['Since', status.since ? new Date(status.since * 1000).toLocaleString() : ''], ['Failures', status.failures]];
+  for (const [key, value] of Object.entries(status.facts || {})) {
+    rows.push([key.replace(/_/g, ' '), typeof value === 'object' ? JSON.stringify(value) : value]);
+  }
+  return facts(rows);
+}

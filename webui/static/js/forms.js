@@ -5,7 +5,9 @@ import { call, check, h, reason, say, feedbackBox, absent } from './api.js';
 
 let counter = 0;
 
-const words = (key) => key.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const ACRONYMS = new Set(['url', 'id', 'ip', 'cn', 'ntp', 'dns', 'sd', 'mqtt', 'wps', 'tx', 'rx', 'dhcp', 'p1']);
+const words = (key) => key.split('_').map((w) => (ACRONYMS.has(w) ? w.toUpperCase() : w)).join(' ')
+  .replace(/^./, (c) => c.toUpperCase());
 
 function getPath(obj, path) {
   return path.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);

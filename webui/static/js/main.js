@@ -24,6 +24,7 @@ const TABS = [
   ['sd', 'SD card', sd], ['actions', 'Actions', actions], ['modbus', 'Modbus', modbus], ['emulator', 'Emulator', emulator],
 ];
 const started = new Set();
+let lastState = null; // the latest state event, for tabs opened after it came
 
 function select(name) {
   const tab = TABS.find(([id]) => id === name) || TABS[0];
@@ -33,7 +34,11 @@ function select(name) {
     if (id === tab[0]) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
   const [id, , module] = tab;
-  if (!started.has(id)) { module.init(document.getElementById('tab-' + id)); started.add(id); }
+  if (!started.has(id)) {
+    module.init(document.getElementById('tab-' + id));
+    started.add(id);
+    if (lastState && module.onState) module.onState(lastState);
+  }
   document.title = tab[1] + ' · whatwatt Go';
   Promise.resolve(module.show()).catch((err) => console.warn(id, err));
 }
@@ -52,9 +57,9 @@ function connect() {
   stream.addEventListener('error', () => { conn.textContent = 'reconnecting…'; conn.className = 'badge warn'; });
   stream.addEventListener('state', (ev) => {
     const state = JSON.parse(ev.data);
+    lastState = state;
     header(state);
-    meter.onState(state);
-    mqtt.onState(state);
+    for (const [id, , module] of TABS) if (started.has(id) && module.onState) module.onState(state);
   });
   stream.addEventListener('report', (ev) => {
     const body = JSON.parse(ev.data);

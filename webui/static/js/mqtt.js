@@ -1,6 +1,6 @@
 // MQTT: the client's settings (certificates; secrets write-only), its connection state, and
 // a preview of the publish template rendered against the current report.
-import { call, h, card, facts, feedbackBox, act, check } from './api.js';
+import { call, h, card, feedbackBox, act, check, serviceFacts } from './api.js';
 import { settingsForm } from './forms.js';
 
 let form, stateBox, preview, templateArea;
@@ -38,8 +38,7 @@ function wide(el) { el.classList.add('wide'); return el; }
 export function onState(state) {
   if (!stateBox) return;
   const mqtt = (state.services || {}).mqtt;
-  stateBox.replaceChildren(mqtt ? facts(Object.entries(mqtt).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]))
-    : h('p', {}, 'The MQTT client is not running.'));
+  stateBox.replaceChildren(mqtt ? serviceFacts(mqtt) : h('p', {}, 'The MQTT client is not running.'));
 }
 
 export async function show() { await form.load(); }

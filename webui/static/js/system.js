@@ -3,12 +3,13 @@
 import { call, check, h, card, facts, table, feedbackBox, act, say, confirmButton } from './api.js';
 import { settingsForm } from './forms.js';
 
-let deviceBox, networkBox, scanBox, forms;
+let deviceBox, networkBox, scanBox, servicesBox, forms;
 
 export function init(root) {
   deviceBox = h('div');
   networkBox = h('div');
   scanBox = h('div');
+  servicesBox = h('div', { 'aria-live': 'polite' });
   forms = {
     system: settingsForm({
       url: '/api/v1/settings',
@@ -36,12 +37,19 @@ export function init(root) {
   const grid = h('div', { class: 'grid' },
     card('Device', deviceBox),
     card('Network', networkBox),
+    card('Services', servicesBox),
     wide(card('Settings', forms.system.form)),
     wide(card('Wi-Fi', forms.wifi.form, h('div', { class: 'row' }, scanBtn, wpsBtn, wifiBox), scanBox)),
     card('Ethernet', forms.eth.form),
     card('Firmware', firmware()),
     card('Restart', restart()));
   root.append(grid);
+}
+
+export function onState(state) {
+  if (!servicesBox) return;
+  const rows = Object.entries(state.services || {}).map(([name, st]) => ({ name: name.replace(/_/g, ' '), ...st }));
+  servicesBox.replaceChildren(table([['name', 'Service'], ['state', 'State'], ['detail', 'Detail']], rows));
 }
 
 function wide(el) { el.classList.add('wide'); return el; }
