@@ -85,3 +85,31 @@ async def emulator(tmp_path: Path) -> AsyncIterator[EmulatorApp]:
 async def wait_for_live_values(page: Any) -> None:
     await page.wait_for_function(
         "document.getElementById('report_id').textContent !== '-'")
+
+
+#: Text whose contrast with what is behind it is below WCAG AA (4.5:1), as "text (ratio)".
+LOW_CONTRAST_JS = """() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    const text = walker.currentNode.textContent.trim();
+    if (!text || !el || !el.checkVisibility() || el.closest('button:disabled')) continue;
+    const fg = lum(rgb(getComputedStyle(el).color).slice(0, 3)), bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < 4.5) out.push(text.slice(0, 40) + ' (' + ratio.toFixed(2) + ')');
+  }
+  return out;
+}"""
