@@ -1,5 +1,6 @@
-"""From the browser: an SD card file is downloaded (the bytes on the card) and deleted (gone
-from the card); an action is defined, run, and its status shown as the device reports it."""
+"""From the browser: an SD card day file is plotted on the Live tab, downloaded (the bytes on
+the card) and deleted (gone from the card); an action is defined, run, and its status shown
+as the device reports it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,23 @@ from typing import Any
 import aiohttp
 
 from emulator.app import EmulatorApp
+from emulator.device.faces.csv_row import HEADER, NAMES
 from tests.webui.conftest import ConsoleErrors
 
-CONTENT = b'RID,TIME\n1,"2025-01-22T10:54:03Z"\n2,"2025-01-22T10:54:18Z"\n'
+
+def day_file() -> bytes:
+    """A day file in the device's 64 columns: three rows, a meter id with a comma in it."""
+    rows = [HEADER]
+    for n, (moment, power) in enumerate((("10:54:03", "0.5"), ("10:54:18", "1.25"),
+                                         ("10:54:33", "0.75")), start=1):
+        cells = dict.fromkeys(NAMES, "")
+        cells.update(RID=str(n), TIME=f'"2025-01-22T{moment}Z"', MID='"ID, with comma"',
+                     IPAP_T=power, IPAN_T="0")
+        rows.append(",".join(cells[name] for name in NAMES) + "\n")
+    return "".join(rows).encode()
+
+
+CONTENT = day_file()
 
 
 def put_file(card: Path, name: str, data: bytes) -> Path:
@@ -30,7 +45,11 @@ async def test_an_sd_file_is_downloaded_and_deleted(emulator: EmulatorApp, brows
                                         accept_downloads=True)
     page = await context.new_page()
     errors = ConsoleErrors(page)
-    await page.goto(emulator.url + "/#sd")
+    await page.goto(emulator.url + "/#live")
+    await page.get_by_role("button", name="Load today from the SD card").click()
+    await page.get_by_text("Showing 3 rows of 20250122.CSV (peak import 1.250 kW).").wait_for()
+    await page.get_by_role("button", name="Back to live").wait_for()
+    await page.get_by_role("link", name="SD card").click()
     async with page.expect_download() as info:
         await page.get_by_role("link", name="20250122.CSV").click()
     download = await info.value

@@ -82,17 +82,32 @@ export function onReport(body) {
   if (!historyMode) redraw();
 }
 
+/** The cells of one CSV line: quoted fields may hold commas and doubled quotes. */
+function cellsOf(line) {
+  const out = [];
+  let cell = '', quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { out.push(cell); cell = ''; } else cell += c;
+  }
+  out.push(cell);
+  return out;
+}
+
 function parseCsv(text) {
   const lines = text.trim().split(/\r?\n/);
-  const head = lines.shift().split(',');
+  const head = cellsOf(lines.shift() || '');
   const col = (re) => head.findIndex((name) => re.test(name));
   const time = col(/^TIME$/), imp = col(/^IPAP(_T)?$/), exp = col(/^IPAN(_T)?$/);
-  if (time < 0 || imp < 0) throw new Error('The day file has no TIME/IPAP columns');
+  if (time < 0 || imp < 0) throw new Error('The day file has no TIME and IPAP_T columns.');
   const out = [];
   for (const line of lines) {
-    const cellsOf = line.split(',');
-    const t = Date.parse(cellsOf[time].replace(/"/g, ''));
-    if (!Number.isNaN(t)) out.push({ t, imp: Number(cellsOf[imp]) || 0, exp: exp >= 0 ? Number(cellsOf[exp]) || 0 : 0 });
+    const cells = cellsOf(line);
+    const t = Date.parse(cells[time]);
+    if (!Number.isNaN(t)) out.push({ t, imp: Number(cells[imp]) || 0, exp: exp >= 0 ? Number(cells[exp]) || 0 : 0 });
   }
   return out;
 }
@@ -110,5 +125,6 @@ async function loadHistory(button, recent) {
   chartLabel = 'kW, ' + name;
   recent.hidden = false;
   redraw();
-  return 'Showing ' + historyPoints.length + ' rows of ' + name + '.';
+  const peak = Math.max(...historyPoints.map((p) => p.imp));
+  return 'Showing ' + historyPoints.length + ' rows of ' + name + ' (peak import ' + peak.toFixed(3) + ' kW).';
 }
