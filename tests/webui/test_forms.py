@@ -77,3 +77,25 @@ async def test_a_refused_value_shows_the_device_message(emulator: EmulatorApp,
     assert len(errors.errors) == 2, errors.errors
     assert all("status of 400" in e and e.endswith(f"{emulator.url}{SETTINGS})")
                for e in errors.errors), errors.errors
+
+
+async def test_a_refused_firmware_upload_shows_the_device_answer(
+        emulator: EmulatorApp, browser: Any) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = ConsoleErrors(page)
+    await page.goto(emulator.url + "/#system")
+    firmware = (await get_json(emulator.url + "/api/v1/system"))["device"]["firmware"]
+    await page.get_by_label("Firmware image").set_input_files(
+        files=[{"name": "not-firmware.bin", "mimeType": "application/octet-stream",
+                "buffer": b"this is not a firmware image" * 40}])
+    await page.get_by_role("button", name="Upload firmware").click()
+    card = page.locator("section", has=page.get_by_role("heading", name="Firmware"))
+    answer = card.locator(".feedback.error")
+    await answer.wait_for()
+    assert (await answer.text_content() or "").startswith("Invalid firmware: ")
+    assert await card.get_by_label("Upload progress").get_attribute("value") == "100"
+    async with aiohttp.ClientSession() as session, session.get(emulator.url + "/load") as r:
+        status = await r.text()
+    assert "state: failed" in status and f"firmware: {firmware}\n" in status  # unchanged
+    await page.close()
+    assert len(errors.errors) == 1 and "status of 400" in errors.errors[0], errors.errors
