@@ -113,3 +113,11 @@ LOW_CONTRAST_JS = """() => {
   }
   return out;
 }"""
+
+
+#: Visible form controls and buttons with no accessible name.
+UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => el.checkVisibility())
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 80))"""

@@ -2,7 +2,8 @@
 every tab, at desktop and phone size, taking the screenshots CI keeps), an integration's
 /api/v1/live client keeps receiving events (the device serves one live client at a time,
 and the page must not take it away). The page loads with no console errors, and the tabs
-are reached with the keyboard; all text has a contrast of at least 4.5:1."""
+are reached with the keyboard; all text has a contrast of at least 4.5:1
+and every control a label."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import aiohttp
 from emulator.app import EmulatorApp
 from tests.webui.conftest import (
     LOW_CONTRAST_JS,
+    UNLABELLED_JS,
     ConsoleErrors,
     screenshot_path,
     wait_for_live_values,
@@ -65,6 +67,7 @@ async def visit_every_tab(page: Any, size: str) -> None:
                            else loaded).first.wait_for()
         await page.screenshot(path=str(screenshot_path(f"{tab}-{size}")), full_page=True)
         assert await page.evaluate(LOW_CONTRAST_JS) == [], (tab, size)
+        assert await page.evaluate(UNLABELLED_JS) == [], (tab, size)
 
 
 async def test_the_open_page_leaves_the_live_client_alone(emulator: EmulatorApp,

@@ -44,9 +44,14 @@ export function init(root) {
 
 function wide(el) { el.classList.add('wide'); return el; }
 
+let shownStatus = null;
+
 export function onState(state) {
   if (!statusBox || !state.meter) return;
   renderStatus(state.meter.status, state.meter.message, state.meter.interface, state.meter.line);
+  // A new status: read the diagnostics again (what the search tried, why it is not OK).
+  if (state.meter.status !== shownStatus && statusBox.offsetParent !== null) refresh();
+  shownStatus = state.meter.status;
 }
 
 function renderStatus(status, message, iface, line) {
