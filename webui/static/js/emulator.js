@@ -4,7 +4,7 @@
 import { call, h, card, facts, table, feedbackBox, act, check, reason, absent } from './api.js';
 import { simpleForm } from './forms.js';
 
-let meterBox, clockBox, faultsBox, scenarioBox, logBox, logTimer, root;
+let meterForm, meterBox, clockBox, faultsBox, scenarioBox, logBox, logTimer, root;
 let extras = null; // the control routes of this build beyond meter and clock (GET /emulator/v1/state)
 
 const post = (url, body) => call('POST', url, body);
@@ -17,7 +17,7 @@ export function init(container) {
   faultsBox = h('div');
   scenarioBox = h('div');
   logBox = h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Log tail of the device' });
-  const meterForm = simpleForm({
+  meterForm = simpleForm({
     submit: 'Apply to the virtual meter',
     fields: [
       { name: 'silent', label: 'Silent (the meter stops sending)', type: 'checkbox' },
@@ -75,7 +75,7 @@ export function init(container) {
     submit: 'Apply protection',
     fields: [{ name: 'enabled', label: 'Protection on', type: 'checkbox' },
       { name: 'password', label: 'Password', type: 'password' }],
-    send: (v) => post('/emulator/v1/protection', v),
+    send: (v) => post('/emulator/v1/protection', pruned(v)),
     done: (res) => 'Protection ' + ((res.data || {}).enabled ? 'on: the browser asks for the password.' : 'off.'),
   });
   const scenarioForm = simpleForm({
@@ -144,6 +144,7 @@ function deviceEvents() {
 
 function renderMeter(vm) {
   if (!vm) { meterBox.replaceChildren(h('p', {}, 'The meter is not a virtual one: nothing to steer.')); return; }
+  meterForm.inputs.get('silent').input.checked = Boolean(vm.silent);
   const forced = Object.entries(vm.values || {}).map(([k, v]) => k + ' = ' + v).join(', ');
   meterBox.replaceChildren(facts([['Profile', vm.profile], ['Silent', vm.silent ? 'yes' : 'no'],
     ['Line', vm.meter_line], ['Drop / flip rate', vm.drop_rate + ' / ' + vm.flip_rate],

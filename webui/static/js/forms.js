@@ -126,7 +126,7 @@ export function settingsForm(spec) {
       } else value = input.value;
       const before = getPath(loaded, path);
       if (!secret && value === before) continue;
-      if (!secret && before === undefined && value === '') continue;
+      if (!secret && (before === undefined || before === null) && value === '') continue;
       setPath(body, path, value);
     }
     return body;
