@@ -4,7 +4,7 @@
 import { call, h, card, facts, table, feedbackBox, act, check, reason, absent } from './api.js';
 import { simpleForm } from './forms.js';
 
-let meterForm, meterBox, clockBox, faultsBox, scenarioBox, logBox, logTimer, root;
+let meterForm, licenceForm, protectionForm, meterBox, clockBox, faultsBox, scenarioBox, logBox, logTimer, root;
 let extras = null; // the control routes of this build beyond meter and clock (GET /emulator/v1/state)
 
 const post = (url, body) => call('POST', url, body);
@@ -64,14 +64,14 @@ export function init(container) {
     send: (v) => post('/emulator/v1/faults', pruned({ ...v, method: v.method === 'any' ? null : v.method })),
     done: () => { refreshFaults(); return 'Fault added.'; },
   });
-  const licenceForm = simpleForm({
+  licenceForm = simpleForm({
     submit: 'Set licence',
     fields: [{ name: 'license', label: 'Licence', type: 'select', options: ['FREE', 'PLUS', 'PRO'] },
       { name: 'duration_s', label: 'For (s, optional)', type: 'number' }],
     send: (v) => post('/emulator/v1/license', pruned(v)),
     done: (res) => 'Licence is now ' + (res.data || {}).license + '.',
   });
-  const protectionForm = simpleForm({
+  protectionForm = simpleForm({
     submit: 'Apply protection',
     fields: [{ name: 'enabled', label: 'Protection on', type: 'checkbox' },
       { name: 'password', label: 'Password', type: 'password' }],
@@ -192,6 +192,9 @@ export async function show() {
     el.replaceChildren(h('p', { class: 'unavailable' }, 'Not available in this build (the route answers 404).'));
   }
   if (extras && state) {
+    const device = state.data.device || {};
+    if (device.license) licenceForm.inputs.get('license').input.value = String(device.license).toUpperCase();
+    protectionForm.inputs.get('enabled').input.checked = Boolean(device.protection);
     renderScenario(state.data.scenario);
     refreshFaults();
   }
