@@ -12,7 +12,7 @@ from typing import Final
 from aiohttp import web
 
 from emulator.api.common import DEVICE, error_response, json_response
-from emulator.runtime.log_tail import CAPACITY, LogTail
+from emulator.runtime.log_tail import CAPACITY, ROUTER, LogTail
 
 DEFAULT_LINES: Final = 200
 TAIL: Final = web.AppKey("log_tail", LogTail)
@@ -29,13 +29,11 @@ async def get_log(request: web.Request) -> web.Response:
     return json_response({"lines": request.app[TAIL].lines(count)})
 
 
-async def _detach(app: web.Application) -> None:
-    app[TAIL].detach()
+async def _close(app: web.Application) -> None:
+    ROUTER.detach(app[TAIL])
 
 
 def setup(app: web.Application) -> None:
-    tail = LogTail(app[DEVICE].identity.device_id)
-    tail.attach()
-    app[TAIL] = tail
-    app.on_cleanup.append(_detach)
+    app[TAIL] = ROUTER.attach(app[DEVICE].identity.device_id)
+    app.on_cleanup.append(_close)
     app.router.add_get("/emulator/v1/log", get_log)

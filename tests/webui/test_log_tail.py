@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from emulator.api import create_app
 from emulator.device.core import Device
-from emulator.runtime.log_tail import CAPACITY, MAX_LINE, LogTail
+from emulator.runtime.log_tail import CAPACITY, MAX_LINE, TailRouter
 from emulator.runtime.logs import device_log
 from tests.emulator.api.conftest import ClientFactory
 from tests.support import ManualClock, build_device
@@ -28,20 +28,24 @@ def logger() -> Iterator[logging.Logger]:
 
 
 def test_only_the_device_lines_are_kept_in_a_bounded_ring(logger: logging.Logger) -> None:
-    tail = LogTail("AAAAAAAAAAAA", capacity=5)
-    tail.attach(logger)
-    try:
-        mine, other = device_log(logger.name, "AAAAAAAAAAAA"), device_log(logger.name, "BBBB")
-        for n in range(8):
-            mine.info("line %d", n)
-            other.info("not mine %d", n)
-        logger.info("a line of no device")
-        logger.info("tagged", extra={"device_id": "AAAAAAAAAAAA"})
-        mine.warning("x" * 2000)
-        mine.info("last")
-    finally:
-        tail.detach(logger)
-    mine.info("after detach")
+    router = TailRouter(logger)
+    tail = router.attach("AAAAAAAAAAAA", capacity=5)
+    other_tail = router.attach("BBBB")
+    assert router in logger.handlers
+    mine, other = device_log(logger.name, "AAAAAAAAAAAA"), device_log(logger.name, "BBBB")
+    for n in range(8):
+        mine.info("line %d", n)
+        other.info("not mine %d", n)
+    logger.info("a line of no device")
+    logger.info("[CCCC] a device with no tail open")
+    logger.info("tagged", extra={"device_id": "AAAAAAAAAAAA"})
+    mine.warning("x" * 2000)
+    mine.info("last")
+    router.detach(tail)
+    assert router in logger.handlers  # BBBB's tail is still open
+    mine.info("after close")
+    router.detach(other_tail)
+    assert router not in logger.handlers
     lines = tail.lines(10)
     assert len(lines) == 5
     assert [line.split(": ", 1)[1] for line in lines] == [
@@ -51,6 +55,8 @@ def test_only_the_device_lines_are_kept_in_a_bounded_ring(logger: logging.Logger
     assert " WARNING tests.webui.log_tail: xxx" in lines[3]
     assert tail.lines(2) == lines[-2:]
     assert tail.lines(0) == []
+    assert [line.rsplit(": ", 1)[1] for line in other_tail.lines(3)] == [
+        "not mine 5", "not mine 6", "not mine 7"]
 
 
 async def test_the_route_answers_the_tail(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
@@ -74,6 +80,6 @@ async def test_the_route_answers_the_tail(aiohttp_client: ClientFactory, tmp_pat
         response = await client.get("/emulator/v1/log", params={"lines": bad})
         assert response.status == 400, bad
         assert (await response.text()).startswith("lines: ")
-    # The handler goes with the application (no handler left on the root logger).
+    # The handler goes with the (last) application: none is left on the root logger.
     await client.close()
-    assert not any(isinstance(h, LogTail) for h in root.handlers)
+    assert not any(isinstance(h, TailRouter) for h in root.handlers)
