@@ -22,6 +22,7 @@ from emulator.api import (
     sdcard,
     settings,
     system,
+    ui_log,
     ui_stream,
     variables,
     webui,
@@ -56,6 +57,6 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     for section in (system, report, live, variables, meter, settings, network,
                     maintenance, control, control_faults, control_device,
                     control_scenario, modbus, mqtt, sdcard, actions, ui_stream,
-                    webui, openapi):
+                    ui_log, webui, openapi):
         section.setup(app)
     return app
