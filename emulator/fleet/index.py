@@ -2,6 +2,8 @@
 
 - `GET /fleet`: a JSON list of every device: {id, url, profile, status, index,
   global_index}; `status` is `starting`, `serving`, `stopped` or `failed: <why>`.
+- `GET /ready`: 200 once every device has started (or failed to), 503 before (a
+  Kubernetes readiness probe).
 - `GET /fleet/<id>`: one of them (404 for an id the fleet does not have).
 - `/fleet/<id>/<path>`: any method, passed through to the device's own `/<path>` (its
   `/emulator/v1/` control, its `/api/v1/`...), headers and body both ways, streamed (the
@@ -32,6 +34,7 @@ def create_index(fleet: Fleet) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[FLEET_KEY] = fleet
     app.router.add_get("/fleet", listing)
+    app.router.add_get("/ready", ready)
     app.router.add_get("/fleet/{id}", one)
     app.router.add_route("*", "/fleet/{id}/{tail:.*}", forward)
     return app
@@ -39,6 +42,13 @@ def create_index(fleet: Fleet) -> web.Application:
 
 async def listing(request: web.Request) -> web.Response:
     return web.json_response(request.app[FLEET_KEY].listing())
+
+
+async def ready(request: web.Request) -> web.Response:
+    fleet = request.app[FLEET_KEY]
+    if not fleet.started:
+        raise web.HTTPServiceUnavailable(text="starting\n")
+    return web.Response(text=f"{fleet.serving} of {len(fleet.members)} devices serving\n")
 
 
 async def one(request: web.Request) -> web.Response:

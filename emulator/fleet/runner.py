@@ -97,6 +97,7 @@ class Fleet:
         self.session: aiohttp.ClientSession | None = None
         self.broker: Broker | None = None
         self.broker_url: str | None = None
+        self.started = False  # every device has started or failed
 
     def _config(self, p: DevicePlan) -> AppConfig:
         return fleet_device_config(self.base, host=p.host, port=p.port,
@@ -111,6 +112,7 @@ class Fleet:
             await self._start_broker(self.mqtt_broker_port)
         gate = asyncio.Semaphore(self.concurrency)
         await asyncio.gather(*(self._start_member(m, gate) for m in self.members))
+        self.started = True
         failed = [m for m in self.members if m.status != SERVING]
         if failed:
             _LOG.warning("%d of %d devices failed to start; first: %s %s", len(failed),
@@ -167,6 +169,7 @@ class Fleet:
             settings.put(sections.SYSTEM, {"services": {"report_interval": interval}})
 
     async def stop(self) -> None:
+        self.started = False
         apps = [m.app for m in self.members if m.app is not None]
         await asyncio.gather(*(_quietly_stop(a) for a in apps))
         for member in self.members:

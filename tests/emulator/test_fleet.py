@@ -63,6 +63,9 @@ async def test_every_device_serves_its_own_api_through_the_index(tmp_path: Path)
     async with running(fleet) as index, aiohttp.ClientSession() as client:
         listing = await get_json(client, index)
         assert [d["status"] for d in listing] == [SERVING] * 5
+        async with client.get(index.removesuffix("/fleet") + "/ready") as response:
+            assert response.status == 200
+            assert await response.text() == "5 of 5 devices serving\n"
         assert [d["url"] for d in listing] == [f"http://127.0.2.{i}:{port}"
                                                for i in range(1, 6)]
         assert [d["profile"] for d in listing].count("lg-e570") in (1, 2)
