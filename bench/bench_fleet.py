@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -74,8 +73,12 @@ async def poll(client: aiohttp.ClientSession, urls: list[str], seconds: float,
 
     async def one(url: str) -> None:
         t0 = time.perf_counter()
-        async with client.get(url + "/api/v1/report") as response:
-            body = await response.json()
+        try:
+            async with client.get(url + "/api/v1/report") as response:
+                body = await response.json()
+        except (aiohttp.ClientError, TimeoutError):
+            latencies.append(float("inf"))  # a failed request counts as the slowest
+            return
         latencies.append(time.perf_counter() - t0)
         interval = body["report"].get("interval")
         if isinstance(interval, (int, float)) and interval > 0:
@@ -89,8 +92,7 @@ async def poll(client: aiohttp.ClientSession, urls: list[str], seconds: float,
         task.add_done_callback(tasks.discard)
         i += 1
         await asyncio.sleep(1 / POLL_RATE)
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    latencies.extend(float("inf") for r in results if isinstance(r, Exception))
+    await asyncio.gather(*tasks)
 
 
 async def count_mqtt(port: int, counter: list[int]) -> None:
@@ -191,7 +193,8 @@ async def main() -> None:
     parser.add_argument("--mdns", action="store_true", help="advertise every device too")
     args = parser.parse_args()
     sizes = [int(s) for s in args.devices.split(",") if s.strip()]
-    print(f"machine: {psutil.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; window {args.seconds:g} s; "
+    print(f"machine: {psutil.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+          f"window {args.seconds:g} s; "
           f"GET polling at {POLL_RATE:g}/s; mDNS {'on' if args.mdns else 'off'}")
     one = await measure(1, min(args.seconds, 5.0), args.mdns)
     base_rss = one.rss_mb
