@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import resource
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +40,10 @@ from emulator.config import AppConfig, AuthMode, License, default_data_dir
 from emulator.fleet.plan import FleetPlan, Listen, PlanError, ProfileMix, shard_from_hostname
 from emulator.fleet.runner import Fleet, MqttTarget
 from meter_protocols.simulator.profiles import PROFILES
+
+_LOG = logging.getLogger("emulator.fleet")
+#: Descriptors a device holds with MQTT to an in-process broker, and a few clients.
+DESCRIPTORS_PER_DEVICE = 8
 
 
 def _count(text: str) -> int:
@@ -117,9 +123,26 @@ def fleet_parser() -> argparse.ArgumentParser:
     return p
 
 
+def raise_fd_limit() -> int:
+    """Every device holds descriptors (its listener, its MQTT connection and the broker's
+    end of it, its clients'): the soft limit (1024 in many containers) goes up to the hard
+    one. Returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft
+
+
 def main(argv: Sequence[str]) -> int:
     args = fleet_parser().parse_args(list(argv))
     _setup_logging(args.log_level)
+    limit = raise_fd_limit()
+    if limit != resource.RLIM_INFINITY and limit < args.devices * DESCRIPTORS_PER_DEVICE:
+        _LOG.warning("the descriptor limit %d is low for %d devices (about %d each): raise "
+                     "it (ulimit -n, or the container's nofile limit)", limit, args.devices,
+                     DESCRIPTORS_PER_DEVICE)
     try:
         plan = FleetPlan(devices=args.devices, shard=args.shard, shard_size=args.shard_size,
                          seed=args.seed, mix=args.profiles, listen=args.device_http)

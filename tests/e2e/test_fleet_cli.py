@@ -3,9 +3,12 @@ environment variables, and one clear line for what cannot be used."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import resource
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import get_json
 from tests.e2e.test_startup_errors import one_error_line, run_cli
 
@@ -70,3 +74,25 @@ async def test_a_busy_index_port_is_one_line(tmp_path: Path) -> None:
     assert code == 2
     assert out == ""
     assert "cannot serve the fleet index" in one_error_line(err)
+
+
+async def test_the_fleet_raises_its_descriptor_limit(tmp_path: Path) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard <= 256:
+        pytest.skip(f"the hard descriptor limit ({hard}) leaves nothing to raise")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHATWATT_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "emulator", "fleet", "--devices", "2", "--no-mdns",
+        "--http", "127.0.0.1:0", "--data-dir", str(tmp_path), cwd=PROJECT_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        assert line.startswith(PREFIX.encode()), line
+        limits = Path(f"/proc/{process.pid}/limits").read_text()  # noqa: ASYNC240
+        row = next(r for r in limits.splitlines() if r.startswith("Max open files"))
+        assert row.split()[3] == str(hard), row
+    finally:
+        process.terminate()
+        await process.wait()
