@@ -70,6 +70,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     headers = CIMultiDict((k, v) for k, v in request.headers.items()
                           if k.lower() not in HOP_BY_HOP)
     body = await request.read() if request.body_exists else None
+    out: web.StreamResponse | None = None
     try:
         async with fleet.session.request(
                 request.method, target, params=request.query, data=body, headers=headers,
@@ -85,5 +86,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
             await out.write_eof()
             return out
     except aiohttp.ClientError as exc:
+        if out is not None and out.prepared:
+            return out  # the device went away mid-answer: the answer ends there
         raise web.HTTPBadGateway(
             text=f"device {member.plan.device_id} did not answer: {exc}\n") from exc
