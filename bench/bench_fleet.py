@@ -48,6 +48,7 @@ class Figures:
     start_s: float
     cores: float
     ms_per_device_s: float
+    ms_per_report: float
     rss_mb: float
     reports: float
     on_time: float
@@ -160,6 +161,7 @@ async def measure(n: int, seconds: float, mdns: bool) -> Figures:
     jitter = [abs(i - 1.0) for i in intervals]
     return Figures(
         devices=n, start_s=start_s, cores=cpu / window, ms_per_device_s=cpu * 1000 / window / n,
+        ms_per_report=cpu * 1000 / max(1, received),
         rss_mb=rss / n / 2**20, reports=received / expected,
         on_time=sum(1 for j in jitter if j <= ON_TIME) / max(1, len(jitter)),
         jitter_p95_ms=pct(jitter, 0.95) * 1000, get_p99_ms=pct(latencies, 0.99) * 1000,
@@ -168,14 +170,16 @@ async def measure(n: int, seconds: float, mdns: bool) -> Figures:
 
 def show(f: Figures, base_rss: float | None) -> None:
     print(f"  (load average now {os.getloadavg()[0]:.1f})")
-    per_core = f.devices / f.cores if f.cores else float("inf")
+    # Devices one core carries at the full rate: from the CPU per report actually built
+    # (a saturated loop builds fewer reports, and its CPU per device-second looks low).
+    per_core = 1000 / f.ms_per_report if f.ms_per_report else float("inf")
     marginal = "" if base_rss is None or f.devices < 2 else \
         f", marginal {(f.rss_mb * f.devices - base_rss) / (f.devices - 1):.2f} MB"
     print(f"N = {f.devices} ensor-ers devices{f' ({f.failed} failed)' if f.failed else ''}")
     print(f"  start to serving          {f.start_s:8.1f} s        target <= 30 s for 500")
-    print(f"  CPU cores used            {f.cores:8.2f}          -> {per_core:.0f} devices/core "
-          "(target >= 500)")
-    print(f"  CPU per device-second     {f.ms_per_device_s:8.2f} ms")
+    print(f"  CPU cores used            {f.cores:8.2f}")
+    print(f"  CPU per device-second     {f.ms_per_device_s:8.2f} ms; per report built "
+          f"{f.ms_per_report:.2f} ms -> {per_core:.0f} devices/core (target >= 500)")
     print(f"  RSS per device            {f.rss_mb:8.2f} MB{marginal}   target <= 1 MB")
     print(f"  reports received/expected {f.reports:8.3f}          target >= 0.99")
     print(f"  reports on time (±100 ms) {f.on_time:8.3f}          target >= 0.99")
