@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import web
 
 from emulator.api import create_app, limits
@@ -92,6 +94,16 @@ def build_device(config: AppConfig, clock: Clock, *, identity: DeviceIdentity | 
                   license_type=config.license.value.upper(), firmware=firmware)
 
 
+def fleet_device_config(base: AppConfig, *, host: str, port: int, device_id: str,
+                        profile: str, seed: int) -> AppConfig:
+    """One device of a fleet: the fleet's options with its own listener, id, data dir
+    (`<data dir>/<id>/`), virtual meter and seed; the fleet runs the one broker."""
+    return dataclasses.replace(
+        base, http_host=host, http_port=port, data_dir=base.data_dir / device_id,
+        device_id=device_id, meter=MeterSource.parse(f"virtual:{profile}"), seed=seed,
+        mqtt_broker=None)
+
+
 def provision_virtual_meter(device: Device, line: Line) -> None:
     """A virtual meter comes installed: its keys (if it ciphers) and its installer settings
     (a scaler set...) are entered in the meter settings when those are still at their
@@ -124,10 +136,13 @@ def sd_logger(config: AppConfig) -> ServiceFactory:
     return make
 
 
-def actions_runner(device: Device) -> Service:
-    runner = ActionsRunner(device)
-    device.ports.actions = runner
-    return runner
+def actions_runner(session: aiohttp.ClientSession | None = None) -> ServiceFactory:
+    """The actions runner; `session` is a fleet's shared HTTP client (None: its own)."""
+    def make(device: Device) -> Service:
+        runner = ActionsRunner(device, session)
+        device.ports.actions = runner
+        return runner
+    return make
 
 
 def modbus_service(config: AppConfig) -> ServiceFactory:
@@ -139,16 +154,19 @@ def modbus_service(config: AppConfig) -> ServiceFactory:
 
 
 def default_services(config: AppConfig, *, zeroconf: SharedZeroconf | None = None,
-                     http_port: Callable[[], int] | None = None) -> list[ServiceFactory]:
+                     http_port: Callable[[], int] | None = None,
+                     session: aiohttp.ClientSession | None = None) -> list[ServiceFactory]:
     """The device's services, in start order: the embedded broker first (so the device's
     own client finds it up), the MQTT publisher, the SD logger, actions, the Modbus server,
     and mDNS last (it announces the Modbus server too). mDNS needs the process's zeroconf
-    and the HTTP port actually served (known once the server listens)."""
+    and the HTTP port actually served (known once the server listens); `session` is a
+    fleet's shared HTTP client for actions."""
     factories: list[ServiceFactory] = []
     if config.mqtt_broker is not None:
         host, port = config.http_host, config.mqtt_broker
         factories.append(lambda device: EmbeddedBroker(device, host, port))
-    factories += [MqttPublisher, sd_logger(config), actions_runner, modbus_service(config)]
+    factories += [MqttPublisher, sd_logger(config), actions_runner(session),
+                  modbus_service(config)]
     if config.mdns and zeroconf is not None and http_port is not None:
         addresses = scope_for(config.http_host).addresses
         factories.append(lambda device: MdnsAdvertiser(device, zeroconf, http_port,
@@ -163,7 +181,8 @@ class EmulatorApp:
     `line` replaces the line that config.meter names (a test's own VirtualLine), and
     `line_factory` makes a new line at every reconnection (a test's port); `services`
     replaces the default list; `backoff` paces the meter line's reconnections; `zeroconf`
-    is the process's shared mDNS instance (a fleet's; by default the app makes its own).
+    is the process's shared mDNS instance (a fleet's; by default the app makes its own);
+    `session` the process's shared HTTP client (a fleet's; by default each run makes one).
     """
 
     def __init__(self, config: AppConfig, clock: Clock | None = None, *,
@@ -172,7 +191,8 @@ class EmulatorApp:
                  backoff: Backoff | None = None, http: bool = True,
                  identity: DeviceIdentity | None = None,
                  firmware: FirmwareSlot | None = None,
-                 zeroconf: SharedZeroconf | None = None) -> None:
+                 zeroconf: SharedZeroconf | None = None,
+                 session: aiohttp.ClientSession | None = None) -> None:
         self.config = config
         self.clock = clock or (VirtualClock(config.start_time) if config.manual_clock
                                else ScaledClock(config.speed, config.start_time))
@@ -214,6 +234,7 @@ class EmulatorApp:
                                      if self._owns_zeroconf else None)
         factories = default_services(
             config, zeroconf=self.zeroconf, http_port=(lambda: self.port) if http else None,
+            session=session,
         ) if services is None else services
         self.services = ServiceHost(self.device, [make(self.device) for make in factories])
 

@@ -358,6 +358,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["record"]:
         from emulator.record_cli import main as record  # noqa: PLC0415 - loads the device
         return record(args_list[1:])
+    if args_list[:1] == ["fleet"]:
+        from emulator.fleet.cli import main as fleet_main  # noqa: PLC0415
+        return fleet_main(args_list[1:])
     if args_list[:1] == ["meter"]:
         margs = meter_parser().parse_args(args_list[1:])
         _setup_logging(margs.log_level)

@@ -58,11 +58,20 @@ USER_AGENT = "ESP32 HTTP Client/1.0"
 FORM = "application/x-www-form-urlencoded"
 
 
+def client_session() -> aiohttp.ClientSession:
+    """The device's HTTP client: no cookies kept, esp_http_client's User-Agent."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                 headers={"User-Agent": USER_AGENT})
+
+
 class ActionsRunner(LoopService):
     name = ACTIONS
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: Device, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(device)
+        #: A fleet's one client session for all its devices (made by client_session());
+        #: not closed here. None: each run makes its own and closes it.
+        self._shared = session
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: dict[str, set[int]] = {}  # action id -> its pending status ids
@@ -77,8 +86,7 @@ class ActionsRunner(LoopService):
     async def run(self) -> None:
         self._status.clear()  # a (re)boot: status ids start again
         self._next_id = 1
-        self._session = aiohttp.ClientSession(
-            cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT})
+        self._session = self._shared or client_session()
         self.mark_running("ready", pending=0)
         await asyncio.Event().wait()
 
@@ -89,7 +97,7 @@ class ActionsRunner(LoopService):
         await asyncio.gather(*tasks, return_exceptions=True)
         self._running.clear()
         session, self._session = self._session, None
-        if session is not None:
+        if session is not None and session is not self._shared:
             await session.close()
 
     # --- the port ---------------------------------------------------------------------------
