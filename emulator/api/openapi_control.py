@@ -26,6 +26,8 @@ DURATION: Final[Json] = {"type": "number", "exclusiveMinimum": 0,
                                       "reverts by itself"}
 HEX32: Final[Json] = {"type": "string", "pattern": "^[0-9A-Fa-f]{32}$"}
 ISO_TIME: Final[Json] = {"type": "string", "description": "ISO 8601 with a zone"}
+SERVICES: Final[Json] = {"type": "object", "description": "service name -> its status",
+                         "additionalProperties": {"type": "object"}}
 
 
 def control_schemas() -> Json:
@@ -154,7 +156,20 @@ def control_paths() -> Json:
                            json_body(obj({"license": STRING, "duration_s": DURATION},
                                          required=("license",)))),
         },
-        "/emulator/v1/protection": {"post": _steer(
+        "/emulator/v1/services": {
+            "get": operation("getServices", TAG, "The services' states (the status board)",
+                             {200: ok(SERVICES)}),
+            "post": _steer("setService", "Stop or start one service (a broker outage, an "
+                           "SD card pulled); `duration_s` starts it again",
+                           {200: ok(SERVICES)},
+                           json_body(obj({"name": STRING, "running": BOOLEAN,
+                                          "duration_s": DURATION}, required=("name",
+                                                                             "running"))),
+                           not_fuzzed="stops the services other operations exercise"),
+        },
+        "/emulator/v1/protection": {"get": operation(
+            "getProtection", TAG, "Whether the device's password protection is on",
+            {200: ok(obj({"enabled": BOOLEAN}))}), "post": _steer(
             "setProtection", "Turn the device's password protection on or off",
             {200: ok(obj({"enabled": BOOLEAN}))},
             json_body(obj({"enabled": BOOLEAN, "password": STRING}, required=("enabled",))),
