@@ -57,7 +57,7 @@ THROWAWAY_B = {
 #: apply to /emulator/v1/*, so these three only meet each other), device events, scenarios.
 THROWAWAY_C = {
     ("POST", "/emulator/v1/faults"), ("POST", "/emulator/v1/device"),
-    ("POST", "/emulator/v1/scenario"),
+    ("POST", "/emulator/v1/scenario"), ("POST", "/emulator/v1/services"),
 }
 GROUPS = {"A": THROWAWAY_A, "B": THROWAWAY_B, "C": THROWAWAY_C}
 
