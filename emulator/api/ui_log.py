@@ -29,11 +29,20 @@ async def get_log(request: web.Request) -> web.Response:
     return json_response({"lines": request.app[TAIL].lines(count)})
 
 
+async def _open(app: web.Application) -> None:
+    app[TAIL] = ROUTER.attach(app[DEVICE].identity.device_id)
+
+
 async def _close(app: web.Application) -> None:
-    ROUTER.detach(app[TAIL])
+    tail = app.get(TAIL)
+    if tail is not None:
+        ROUTER.detach(tail)
 
 
 def setup(app: web.Application) -> None:
-    app[TAIL] = ROUTER.attach(app[DEVICE].identity.device_id)
+    # Opened when the application starts, not when it is built: an application that is
+    # built but never started (a router inspected, a start that failed) never runs its
+    # cleanup, and its tail would stay open for ever.
+    app.on_startup.append(_open)
     app.on_cleanup.append(_close)
     app.router.add_get("/emulator/v1/log", get_log)

@@ -91,6 +91,10 @@ class TailRouter(logging.Handler):
         if last:
             self._logger.removeHandler(self)
 
+    def is_open(self, device_id: str) -> bool:
+        """Whether a tail of this device is open (some application holds it)."""
+        return device_id in self._tails
+
     def emit(self, record: logging.LogRecord) -> None:
         device_id = record_device(record)
         tail = self._tails.get(device_id) if device_id is not None else None

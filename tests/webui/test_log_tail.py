@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from emulator.api import create_app
 from emulator.device.core import Device
-from emulator.runtime.log_tail import CAPACITY, MAX_LINE, TailRouter
+from emulator.runtime.log_tail import CAPACITY, MAX_LINE, ROUTER, TailRouter
 from emulator.runtime.logs import device_log
 from tests.emulator.api.conftest import ClientFactory
 from tests.support import ManualClock, build_device
@@ -80,6 +80,14 @@ async def test_the_route_answers_the_tail(aiohttp_client: ClientFactory, tmp_pat
         response = await client.get("/emulator/v1/log", params={"lines": bad})
         assert response.status == 400, bad
         assert (await response.text()).startswith("lines: ")
-    # The handler goes with the (last) application: none is left on the root logger.
+    # The tail goes with its application (the router leaves its logger with the last tail,
+    # checked above on a router of its own; other tests' applications may hold theirs here).
+    assert ROUTER.is_open(device.identity.device_id)
     await client.close()
-    assert not any(isinstance(h, TailRouter) for h in root.handlers)
+    assert not ROUTER.is_open(device.identity.device_id)
+
+
+def test_an_application_built_but_never_started_opens_no_tail(tmp_path: Path) -> None:
+    device: Device = build_device(tmp_path, ManualClock())
+    create_app(device)
+    assert not ROUTER.is_open(device.identity.device_id)
