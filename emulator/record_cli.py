@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emulator.app import build_device, make_line
-from emulator.cli import Parser
+from emulator.cli import Parser, meter_source
 from emulator.config import AppConfig
 from emulator.device.clock import ScaledClock
 from emulator.device.core import Device
@@ -27,17 +27,14 @@ from emulator.device.settings import sections
 from emulator.meter.line import Line, LineError
 from emulator.meter.record import Outcome, record
 from emulator.meter.serial_line import why_unavailable
-from emulator.meter.source import MeterSource, SourceError, SourceKind
+from emulator.meter.source import MeterSource, SourceKind
 from meter_protocols.line import LineSettings
 
 USAGE_ERROR = 2
 
 
 def _port(text: str) -> MeterSource:
-    try:
-        source = MeterSource.parse(text)
-    except SourceError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+    source = meter_source(text)
     if source.kind not in (SourceKind.SERIAL, SourceKind.SOCKET):
         raise argparse.ArgumentTypeError(
             f"{text}: record a serial port, a pty or socket://HOST:PORT (a virtual meter "
