@@ -29,6 +29,19 @@ HTTP_TYPE = "_http._tcp.local."
 LIMIT = 90.0  # seconds: a hang guard
 
 
+async def first_report(client: aiohttp.ClientSession, url: str) -> int:
+    """The id of the device's report, once it has one: a device serves HTTP before its
+    meter's first frame is decoded (id 0 until then); a slow machine shows that gap."""
+    report_id = 0
+    async with asyncio.timeout(30):
+        while True:
+            async with client.get(url) as response:
+                report_id = int((await response.json())["report"]["id"])
+            if report_id >= 1:
+                return report_id
+            await asyncio.sleep(0.25)
+
+
 async def main(interface: str) -> dict[str, Any]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as client:
         expected: set[str] = set()
@@ -76,8 +89,7 @@ async def main(interface: str) -> dict[str, Any]:
         found = {k: v for k, v in found.items() if k in expected}
         for entry in found.values():
             url = f"http://{entry['address']}:{entry['port']}/api/v1/report"
-            async with client.get(url) as response:
-                entry["report_id"] = (await response.json())["report"]["id"]
+            entry["report_id"] = await first_report(client, url)
     return {"expected": sorted(expected), "found": found}
 
 
