@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -103,6 +104,12 @@ class LinkSession:
         await self._handle(self.detector.start(self.clock.monotonic()))
         read_task: asyncio.Task[Chunk] | None = None
         wake_task: asyncio.Task[bool] | None = None
+        # The next deadline is waited on the device's clock (a virtual clock in
+        # simulations), never on the loop's own timers. The deadline moves later with
+        # every chunk; a timer set for an earlier time is kept (it wakes the loop once,
+        # early, and a new one is set), so a chunk costs no new timer task.
+        timer: asyncio.Task[None] | None = None
+        timer_at = math.inf
         try:
             while True:
                 if read_task is None:
@@ -110,18 +117,20 @@ class LinkSession:
                 if wake_task is None:
                     wake_task = asyncio.ensure_future(self._wake.wait())
                 waits: set[asyncio.Future[Any]] = {read_task, wake_task}
-                # The next deadline is waited on the device's clock (a virtual clock in
-                # simulations), never on the loop's own timers.
-                timeout = self._timeout()
-                timer = None if timeout is None else asyncio.ensure_future(
-                    self.clock.sleep(timeout))
+                deadline = self._deadline()
+                if deadline is None or deadline < timer_at:
+                    if timer is not None:
+                        timer.cancel()
+                        timer, timer_at = None, math.inf
+                    if deadline is not None:
+                        timer = asyncio.ensure_future(
+                            self.clock.sleep(max(0.0, deadline - self.clock.monotonic())))
+                        timer_at = deadline
                 if timer is not None:
                     waits.add(timer)
-                try:
-                    done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    if timer is not None and not timer.done():
-                        timer.cancel()
+                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if timer in done:
+                    timer, timer_at = None, math.inf
                 now = self.clock.monotonic()
                 chunk: Chunk | None = None
                 if wake_task in done:
@@ -137,6 +146,8 @@ class LinkSession:
                 except Exception as exc:  # noqa: BLE001 - the session's boundary
                     self._failed(exc, chunk)
         finally:
+            if timer is not None:
+                timer.cancel()
             for task in (read_task, wake_task):
                 if task is not None:
                     task.cancel()
@@ -173,13 +184,12 @@ class LinkSession:
         if self.candidate is not None:
             self._new_reader(self.candidate, self.clock.monotonic())
 
-    def _timeout(self) -> float | None:
+    def _deadline(self) -> float | None:
+        """The earliest time, on the device's monotonic clock, the loop must run by."""
         deadlines = [d for d in (self.detector.deadline,
                                  self.reader.deadline() if self.reader else None)
                      if d is not None]
-        if not deadlines:
-            return None
-        return max(0.0, min(deadlines) - self.clock.monotonic())
+        return min(deadlines) if deadlines else None
 
     def _received(self, chunk: Chunk, now: float) -> list[Action]:
         actions = self.detector.received(chunk.data, now, chunk.flags)
