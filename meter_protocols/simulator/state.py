@@ -33,6 +33,8 @@ EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
 LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 #: Length of a demand period (max demand registers 1.6.x / 2.6.x), in seconds.
 DEMAND_PERIOD = 900.0
+#: Steps between exact re-summations of the demand window (see _track_demand).
+RESUM = 1024
 
 TariffSchedule = Callable[[datetime], int]
 
@@ -102,6 +104,8 @@ class MeterState:
             self._energy[key] = value
         self._recompute_totals()
         self._demand_window: deque[tuple[float, float, float]] = deque()  # (t, dt*P+, dt*P-)
+        self._window_in = self._window_out = 0.0  # the window's sums
+        self._window_steps = 0
         self._max_demand: dict[str, float] = dict.fromkeys(
             ("1.6.0", "1.6.1", "1.6.2", "2.6.0", "2.6.1", "2.6.2"), 0.0
         )
@@ -133,6 +137,7 @@ class MeterState:
         if t < self._t:
             self._t = t
             self._demand_window.clear()
+            self._window_in = self._window_out = 0.0
         if t > self._t:
             steps = min(MAX_STEPS, max(1, math.ceil((t - self._t) / INTEGRATION_STEP)))
             dt = (t - self._t) / steps
@@ -168,11 +173,23 @@ class MeterState:
     def _track_demand(self, t: float, dt: float, p_in: float, p_out: float, tariff: int) -> None:
         window = self._demand_window
         window.append((t, dt * p_in, dt * p_out))
+        self._window_in += dt * p_in
+        self._window_out += dt * p_out
         while window and window[0][0] < t - DEMAND_PERIOD:
-            window.popleft()
+            _, gone_in, gone_out = window.popleft()
+            self._window_in -= gone_in
+            self._window_out -= gone_out
+        # Running sums (a 15-minute window at a push a second is 900 samples, summed twice
+        # a push before); summed again from the samples every RESUM steps so that the
+        # rounding of the subtractions cannot build up.
+        self._window_steps += 1
+        if self._window_steps >= RESUM:
+            self._window_steps = 0
+            self._window_in = math.fsum(w[1] for w in window)
+            self._window_out = math.fsum(w[2] for w in window)
         span = min(DEMAND_PERIOD, max(dt, t - window[0][0] + dt))
-        avg_in = sum(w[1] for w in window) / span
-        avg_out = sum(w[2] for w in window) / span
+        avg_in = max(0.0, self._window_in) / span
+        avg_out = max(0.0, self._window_out) / span
         for direction, avg in ((1, avg_in), (2, avg_out)):
             for key in (f"{direction}.6.0", f"{direction}.6.{tariff}"):
                 self._max_demand[key] = max(self._max_demand[key], avg)

@@ -149,3 +149,26 @@ def test_every_profile_has_a_documented_source_and_sane_line() -> None:
         assert profile.source and profile.title
         assert profile.interval > 0
         assert (profile.encoder is not None) == (profile.mode == "push")
+
+
+def test_maximum_demand_from_running_sums_equals_the_exact_sums(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demand window keeps running sums; with RESUM = 1 it sums the samples exactly at
+    every step, as it did before. Both give the same maximum demand, also after the clock
+    was set back (the window starts anew) and over more steps than the re-summing period."""
+    def run() -> list[dict[str, float]]:
+        state = MeterState(LoadModel(LoadParams(), seed=7), START, ZURICH)
+        seen = []
+        t = START
+        for step in range(2600):
+            t += 1.0 if step != 1300 else -600.0
+            values = state.advance(t).values
+            seen.append({k: values[k] for k in ("1.6.0", "2.6.0", "1.6.1", "1.6.2")})
+        return seen
+
+    running = run()
+    monkeypatch.setattr("meter_protocols.simulator.state.RESUM", 1)
+    exact = run()
+    assert any(v["1.6.0"] > 0 for v in exact)
+    for a, b in zip(running, exact, strict=True):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-9)
