@@ -43,6 +43,20 @@ _KILO_DEFAULT: Final = {Quantity.ACTIVE_ENERGY: "kWh", Quantity.REACTIVE_ENERGY:
 _NUMERIC: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 
 
+#: A line's OBIS code as written, its five numbers, and where its value groups start.
+_Code = tuple[str, tuple[int, int, int, int, int], int]
+#: Line heads remembered per decoder (a telegram has a few dozen lines).
+CODES_KEPT: Final = 512
+
+
+def _line_code(line: str) -> _Code | None:
+    match = _LINE.match(line)
+    if match is None:
+        return None
+    a, b, c, d, e = (int(g) for g in match.groups())
+    return f"{a}-{b}:{c}.{d}.{e}", (a, b, c, d, e), match.end()
+
+
 def crc16(text: str | bytes) -> int:
     """The P1 telegram CRC (CRC16/ARC over "/" ... "!"; text as Latin-1)."""
     return crc16_arc(text.encode("latin-1") if isinstance(text, str) else text)
@@ -50,10 +64,12 @@ def crc16(text: str | bytes) -> int:
 
 def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
     """"YYMMDDhhmmssX" (X: S summer, W winter) in the meter's local zone."""
-    if len(value) not in (12, 13) or not value[:12].isdigit():
+    if len(value) not in (12, 13) or not value[:12].isascii() or not value[:12].isdigit():
         return None
-    try:
-        naive = datetime.strptime(value[:12], "%y%m%d%H%M%S")  # noqa: DTZ007 - zone set below
+    try:  # strptime's "%y" pivot: 69-99 are 19xx, 00-68 are 20xx
+        year = int(value[0:2])
+        naive = datetime(year + (1900 if year >= 69 else 2000), int(value[2:4]),  # noqa: DTZ001 - zone set below
+                         int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]))
     except ValueError:
         return None
     fold = 1 if value[12:] == "W" else 0
@@ -87,6 +103,9 @@ class DsmrDecoder:
         self.zone = zone or ZoneInfo("Europe/Zurich")
         self._framer = TelegramFramer(max_size)
         self._namer = dialects.LineNamer()
+        #: What precedes a line's first "(" -> its OBIS code (a meter repeats the same
+        #: lines every telegram); bounded, as hostile input could write new heads for ever.
+        self._codes: dict[str, _Code | None] = {}
 
     def reset(self) -> None:
         self._framer.reset()
@@ -138,6 +157,7 @@ class DsmrDecoder:
                                f"CRC {actual:04X} computed, {crc_text} sent", raw)
         body = text[:bang].split("\n")
         header = body[0].rstrip("\r")
+        codes = self._codes
         entries: list[tuple[str, tuple[int, ...], list[str], str]] = []
         for raw_line in body[1:]:
             line = raw_line.strip()
@@ -146,12 +166,18 @@ class DsmrDecoder:
             if line[0] == "(" and entries:
                 entries[-1][2].extend(_GROUP.findall(line))
                 continue
-            match = _LINE.match(line)
-            if match is None:
+            bracket = line.find("(")
+            head = line if bracket < 0 else line[:bracket]
+            if head in codes:
+                code = codes[head]
+            else:
+                code = _line_code(line)
+                if len(codes) < CODES_KEPT:
+                    codes[head] = code
+            if code is None:
                 continue
-            groups = tuple(int(g) for g in match.groups())
-            obis = f"{groups[0]}-{groups[1]}:{groups[2]}.{groups[3]}.{groups[4]}"
-            entries.append((obis, groups, _GROUP.findall(line, match.end()), line))
+            obis, groups, end = code
+            entries.append((obis, groups, _GROUP.findall(line, end), line))
         if not entries:
             return problem(ProblemKind.MALFORMED, "telegram without data lines", raw)
         return FrameDecoded(self._reading(header, entries, bool(crc_text)), len(raw))
