@@ -1,7 +1,7 @@
 """DSMR P1 decoder, sans-I/O: bytes in, MeterReading events out.
 
-Framing is ours (bounded, bytes), and so is the CRC16/ARC (meter_protocols.crc: a table
-over the bytes; dsmr-parser's loop over characters was half of the decode time); the
+Framing is ours (bounded, bytes), and so is the CRC16/ARC (meter_protocols.crc: in C, a table
+without it; dsmr-parser's loop over characters was half of the decode time); the
 dialect tables that name each line are dsmr-parser's. Every data line is kept in the
 reading (`lines`), named or not; electricity values the catalogue knows go to `values` in
 base units.

@@ -6,7 +6,7 @@ from dsmr_parser.parsers import TelegramParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meter_protocols.crc import crc16_arc, crc16_ccitt, crc16_x25
+from meter_protocols.crc import _C_ARC, crc16_arc, crc16_arc_table, crc16_ccitt, crc16_x25
 from tests.conftest import real_fixture
 
 
@@ -66,3 +66,20 @@ def test_arc_equal_to_the_definition_and_to_dsmr_parser(head: bytes, tail: bytes
     assert crc16_arc(memoryview(data)) == _arc(data)
     # The implementation the P1 decoder used before: dsmr-parser's, over Latin-1 text.
     assert crc16_arc(data) == TelegramParser.crc16(data.decode("latin-1"))
+
+
+@given(st.binary(max_size=301), st.binary(max_size=300))
+def test_arc_in_python_equal_to_the_definition(head: bytes, tail: bytes) -> None:
+    """The table that runs where crcmod-plus's C extension does not (odd and even lengths,
+    continued, from a memoryview)."""
+    data = head + tail
+    assert crc16_arc_table(data) == _arc(data)
+    assert crc16_arc_table(tail, crc16_arc_table(head)) == _arc(data)
+    assert crc16_arc_table(memoryview(data)) == _arc(data)
+    assert crc16_arc_table(bytearray(data)) == _arc(data)
+
+
+def test_arc_runs_in_c_where_the_dependency_is_installed() -> None:
+    # crcmod-plus is a dependency with wheels for CI's platform: its C routine is used.
+    assert _C_ARC is not None
+    assert _C_ARC(b"123456789", 0) == 0xBB3D
