@@ -67,12 +67,18 @@ def _pv_shape(local: datetime) -> float:
 
 
 class LoadModel:
-    """Samples the household at a given instant. Pure: no state but the parameters."""
+    """Samples the household at a given instant. Pure: the same instant gives the same
+    sample (it remembers only the draws of the last slot, which depend on nothing else)."""
 
     def __init__(self, params: LoadParams, seed: int, phases: int = 3) -> None:
         self.params = params
         self.seed = seed
         self.phases = phases
+        # The last slot's draws (pure functions of seed and slot; a generator seeded per
+        # call costs more than the rest of a sample): (slot, power, start, length), (slot,
+        # clouds).
+        self._appliance_slot: tuple[int, float, int, int] | None = None
+        self._cloud_slot: tuple[int, float] | None = None
 
     def sample(self, t: float, local: datetime) -> PhaseSample:
         p = self.params
@@ -112,13 +118,20 @@ class LoadModel:
 
     def _appliance(self, second: int) -> float:
         slot = second // 600
+        drawn = self._appliance_slot
+        if drawn is None or drawn[0] != slot:
+            drawn = self._appliance_slot = self._draw_appliance(slot)
+        _, power, start, length = drawn
+        return power if start <= second < start + length else 0.0
+
+    def _draw_appliance(self, slot: int) -> tuple[int, float, int, int]:
         rng = _unit(self.seed, 0x5107, slot)
         if rng.random() >= self.params.appliance_chance:
-            return 0.0
+            return slot, 0.0, 0, 0
         power = rng.choice(self.params.appliance_w)
         length = rng.randint(90, 540)
         start = slot * 600 + rng.randint(0, 600 - 90)
-        return power if start <= second < start + length else 0.0
+        return slot, power, start, length
 
     def _pv(self, t: float, local: datetime, noise: random.Random) -> float:
         if self.params.pv_peak_w <= 0:
@@ -126,6 +139,9 @@ class LoadModel:
         shape = _pv_shape(local)
         if shape <= 0.0:
             return 0.0
-        cloud = _unit(self.seed, 0xC10D, int(t) // 300).random()
-        clouds = 1.0 if cloud > 0.3 else 0.35 + cloud
+        slot = int(t) // 300
+        if self._cloud_slot is None or self._cloud_slot[0] != slot:
+            cloud = _unit(self.seed, 0xC10D, slot).random()
+            self._cloud_slot = (slot, 1.0 if cloud > 0.3 else 0.35 + cloud)
+        clouds = self._cloud_slot[1]
         return self.params.pv_peak_w * shape * clouds * (0.98 + 0.04 * noise.random())

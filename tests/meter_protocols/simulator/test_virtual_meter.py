@@ -7,6 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from meter_protocols.dsmr.decoder import DsmrDecoder
 from meter_protocols.readings import FrameDecoded
@@ -172,3 +174,15 @@ def test_maximum_demand_from_running_sums_equals_the_exact_sums(
     assert any(v["1.6.0"] > 0 for v in exact)
     for a, b in zip(running, exact, strict=True):
         assert a == pytest.approx(b, rel=1e-9, abs=1e-9)
+
+
+@given(st.lists(st.floats(min_value=0, max_value=3 * 86400), min_size=1, max_size=40))
+def test_a_load_sample_depends_on_its_instant_only(offsets: list[float]) -> None:
+    """The model remembers the last slot's draws: in any order, an instant samples as a
+    fresh model samples it."""
+    params = LoadParams(pv_peak_w=3000.0)
+    shared = LoadModel(params, seed=11)
+    for offset in offsets:
+        t = START + offset
+        local = datetime.fromtimestamp(t, ZURICH)
+        assert shared.sample(t, local) == LoadModel(params, seed=11).sample(t, local)
