@@ -43,10 +43,19 @@ _KILO_DEFAULT: Final = {Quantity.ACTIVE_ENERGY: "kWh", Quantity.REACTIVE_ENERGY:
 _NUMERIC: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 
 
-#: A line's OBIS code as written, its five numbers, and where its value groups start.
-_Code = tuple[str, tuple[int, int, int, int, int], int]
+#: What a line is, from its OBIS code alone (decided once per code, see _line_code).
+_KIND_OTHER: Final = 0  # kept in `lines` only
+_KIND_CHANNEL: Final = 1  # 0-b:... with b > 0: an M-Bus channel's line
+_KIND_NUMBER: Final = 2  # 1-x: a quantity the catalogue knows as a number
+_KIND_TEXT: Final = 3  # 0-0: (or C.D.E = 0.0.0): a text the reading keeps
+
+#: A line's OBIS code as written, its C.D.E, its B, its kind, the unit it has when the
+#: meter writes none, and where its value groups start.
+_Code = tuple[str, str, int, int, str | None, int]
 #: Line heads remembered per decoder (a telegram has a few dozen lines).
 CODES_KEPT: Final = 512
+#: Text values turned printable, remembered per decoder (identities repeat every telegram).
+TEXTS_KEPT: Final = 64
 
 
 def _line_code(line: str) -> _Code | None:
@@ -54,7 +63,18 @@ def _line_code(line: str) -> _Code | None:
     if match is None:
         return None
     a, b, c, d, e = (int(g) for g in match.groups())
-    return f"{a}-{b}:{c}.{d}.{e}", (a, b, c, d, e), match.end()
+    short = f"{c}.{d}.{e}"
+    info = CATALOGUE.get(short)
+    unit = None
+    if a == 0 and b > 0:
+        kind = _KIND_CHANNEL
+    elif a == 1 and info is not None and info.quantity in _NUMERIC:
+        kind, unit = _KIND_NUMBER, _KILO_DEFAULT.get(info.quantity)
+    elif a == 0 or short == "0.0.0":
+        kind = _KIND_TEXT
+    else:
+        kind = _KIND_OTHER
+    return f"{a}-{b}:{short}", short, b, kind, unit, match.end()
 
 
 def crc16(text: str | bytes) -> int:
@@ -106,6 +126,16 @@ class DsmrDecoder:
         #: What precedes a line's first "(" -> its OBIS code (a meter repeats the same
         #: lines every telegram); bounded, as hostile input could write new heads for ever.
         self._codes: dict[str, _Code | None] = {}
+        self._texts: dict[str, str] = {}
+
+    def _printable(self, value: str) -> str:
+        known = self._texts.get(value)
+        if known is None:
+            known = printable_hex(value) or value
+            if len(self._texts) >= TEXTS_KEPT:
+                self._texts.clear()
+            self._texts[value] = known
+        return known
 
     def reset(self) -> None:
         self._framer.reset()
@@ -158,13 +188,13 @@ class DsmrDecoder:
         body = text[:bang].split("\n")
         header = body[0].rstrip("\r")
         codes = self._codes
-        entries: list[tuple[str, tuple[int, ...], list[str], str]] = []
+        entries: list[tuple[_Code, list[str], str]] = []
         for raw_line in body[1:]:
             line = raw_line.strip()
             if not line:
                 continue
             if line[0] == "(" and entries:
-                entries[-1][2].extend(_GROUP.findall(line))
+                entries[-1][1].extend(_GROUP.findall(line))
                 continue
             bracket = line.find("(")
             head = line if bracket < 0 else line[:bracket]
@@ -176,40 +206,36 @@ class DsmrDecoder:
                     codes[head] = code
             if code is None:
                 continue
-            obis, groups, end = code
-            entries.append((obis, groups, _GROUP.findall(line, end), line))
+            entries.append((code, _GROUP.findall(line, code[5]), line))
         if not entries:
             return problem(ProblemKind.MALFORMED, "telegram without data lines", raw)
         return FrameDecoded(self._reading(header, entries, bool(crc_text)), len(raw))
 
-    def _reading(self, header: str, entries: list[tuple[str, tuple[int, ...], list[str], str]],
+    def _reading(self, header: str, entries: list[tuple[_Code, list[str], str]],
                  has_crc: bool) -> MeterReading:
-        first = {obis: (vals[0] if vals else "") for obis, _, vals, _ in entries}
+        first = {code[0]: (vals[0] if vals else "") for code, vals, _ in entries}
         dialect = dialects.detect(header, first, has_crc)
         values: dict[str, float] = {}
         texts: dict[str, str] = {}
         lines: list[ObisLine] = []
         channels: dict[int, dict[str, object]] = {}
-        for obis, (a, b, c, d, e), vals, raw_line in entries:
-            short = f"{c}.{d}.{e}"
-            lines.append(ObisLine(obis, tuple(vals), self._namer.name(dialect, obis, raw_line)))
-            if not vals:
+        name = self._namer.name
+        for (obis, short, b, kind, default_unit, _), vals, raw_line in entries:
+            lines.append(ObisLine(obis, tuple(vals), name(dialect, obis, raw_line)))
+            if not vals or kind == _KIND_OTHER:
                 continue
-            if a == 0 and b > 0:
-                _collect_channel(channels.setdefault(b, {}), short, vals, self.zone)
-                continue
-            info = CATALOGUE.get(short)
-            if a == 1 and info is not None and info.quantity in _NUMERIC:
+            if kind == _KIND_NUMBER:
                 parsed = parse_number(vals[-1])
                 if parsed is not None and short not in values:
                     number, unit = parsed
-                    if unit is None:
-                        unit = _KILO_DEFAULT.get(info.quantity)
-                    base = to_base_unit(number, unit)[0]
+                    base = to_base_unit(number, unit or default_unit)[0]
                     if math.isfinite(base):  # 1e306 kWh is no longer a float in Wh
                         values[short] = base
-            elif a == 0 or short == "0.0.0":
-                texts.setdefault(short, printable_hex(vals[0]) or vals[0])
+            elif kind == _KIND_TEXT:
+                if short not in texts:
+                    texts[short] = self._printable(vals[0])
+            else:
+                _collect_channel(channels.setdefault(b, {}), short, vals, self.zone)
         tariff = parse_count(texts.get("96.14.0", ""))
         meter_time = parse_timestamp(first.get("0-0:1.0.0", ""), self.zone)
         return MeterReading(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meter_protocols.dsmr.decoder import CODES_KEPT, DsmrDecoder, parse_timestamp
+from meter_protocols.dsmr.decoder import CODES_KEPT, TEXTS_KEPT, DsmrDecoder, parse_timestamp
 from meter_protocols.dsmr.encoder import telegram
 from meter_protocols.readings import FrameDecoded
 
@@ -53,15 +53,19 @@ def test_line_heads_are_remembered_within_a_bound_and_read_the_same() -> None:
     for n in range(3 * CODES_KEPT // 10):
         stamp = (base + timedelta(seconds=n)).strftime("%y%m%d%H%M%S") + "W"
         junk = [f"1-0:{96 + k}.{n}.{k}(x{n})" for k in range(10)]  # 10 new heads a telegram
+        message = f"note {n}".encode().hex().upper()  # a text line, new every telegram
         lines = [f"0-0:1.0.0({stamp})", "1-0:1.8.1(000012.345*kWh)", *junk,
-                 "1-0:1.7.0(00.500*kW)"]
+                 "1-0:1.7.0(00.500*kW)", f"0-0:96.13.0({message})"]
         (frame,) = [e for e in decoder.feed(telegram("/ESR5 test", lines))
                     if isinstance(e, FrameDecoded)]
         readings.append(frame.reading)
     assert len(decoder._codes) <= CODES_KEPT
+    assert len(decoder._texts) <= TEXTS_KEPT
     for reading in (readings[0], readings[-1]):
         assert reading.values == {"1.8.1": 12345.0, "1.7.0": 500.0}
         assert [line.obis for line in reading.lines][:2] == ["0-0:1.0.0", "1-0:1.8.1"]
-        assert len(reading.lines) == 13
+        assert len(reading.lines) == 14
+    assert readings[0].texts["96.13.0"] == "note 0"
+    assert readings[-1].texts["96.13.0"] == f"note {len(readings) - 1}"
     assert readings[-1].meter_time == (base + timedelta(seconds=len(readings) - 1)).replace(
         tzinfo=ZONE, fold=1)
