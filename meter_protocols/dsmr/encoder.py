@@ -32,7 +32,8 @@ def timestamp(local: datetime) -> str:
     """DSMR time stamp YYMMDDhhmmssX, X = S in summer time, W in winter time."""
     dst = local.dst()
     flag = "S" if dst is not None and dst > timedelta(0) else "W"
-    return local.strftime("%y%m%d%H%M%S") + flag
+    return (f"{local.year % 100:02d}{local.month:02d}{local.day:02d}"
+            f"{local.hour:02d}{local.minute:02d}{local.second:02d}{flag}")
 
 
 def hex_text(text: str) -> str:

@@ -57,6 +57,9 @@ class CharShape:
     #: REST (every standard rate above 600 baud): the line monitor then measures clean
     #: pieces from their bytes, without edges. None otherwise.
     unit: int | None
+    #: `shortest` as a bytes.translate table (runs are a few dozen half bits at most), so
+    #: the shortest run over many characters is min(chars.translate(...)), in C.
+    shortest_bytes: bytes = b""
 
 
 @cache
@@ -70,7 +73,9 @@ def char_shape(settings: LineSettings) -> CharShape:
     scale = 2 * settings.baudrate
     unit = TICK_HZ // scale if TICK_HZ % scale == 0 and (TICK_HZ // scale) * length < REST \
         else None
-    return CharShape(length, tuple(table), scale, tuple(shortest), tuple(inner), unit)
+    return CharShape(length, tuple(table), scale, tuple(shortest), tuple(inner), unit,
+                     # data holds only values of the data bits: pad to 256 with 255
+                     bytes(shortest).ljust(256, b"\xff") if max(shortest) < 255 else b"")
 
 
 @dataclass(frozen=True, slots=True)
