@@ -127,6 +127,9 @@ class DsmrDecoder:
         #: lines every telegram); bounded, as hostile input could write new heads for ever.
         self._codes: dict[str, _Code | None] = {}
         self._texts: dict[str, str] = {}
+        #: The last telegram's lines: raw line -> (groups, ObisLine, value in base units).
+        self._previous: dict[str, tuple[tuple[str, ...], ObisLine, float | None]] = {}
+        self._previous_dialect: dialects.Dialect | None = None
 
     def _printable(self, value: str) -> str:
         known = self._texts.get(value)
@@ -220,22 +223,33 @@ class DsmrDecoder:
         lines: list[ObisLine] = []
         channels: dict[int, dict[str, object]] = {}
         name = self._namer.name
+        # A meter repeats many lines unchanged from one telegram to the next (identity,
+        # counters, slow energies): such a line's ObisLine and value are the last ones.
+        if dialect is not self._previous_dialect:
+            self._previous_dialect, self._previous = dialect, {}
+        previous, current = self._previous, {}
         for (obis, short, b, kind, default_unit, _), vals, raw_line in entries:
-            lines.append(ObisLine(obis, tuple(vals), name(dialect, obis, raw_line)))
+            groups = tuple(vals)
+            known = previous.get(raw_line)
+            if known is not None and known[0] == groups:
+                line, base = known[1], known[2]
+            else:
+                line, base = ObisLine(obis, groups, name(dialect, obis, raw_line)), None
+                if kind == _KIND_NUMBER and vals:
+                    base = _base_value(vals[-1], default_unit)
+            current[raw_line] = (groups, line, base)
+            lines.append(line)
             if not vals or kind == _KIND_OTHER:
                 continue
             if kind == _KIND_NUMBER:
-                parsed = parse_number(vals[-1])
-                if parsed is not None and short not in values:
-                    number, unit = parsed
-                    base = to_base_unit(number, unit or default_unit)[0]
-                    if math.isfinite(base):  # 1e306 kWh is no longer a float in Wh
-                        values[short] = base
+                if base is not None and short not in values:
+                    values[short] = base
             elif kind == _KIND_TEXT:
                 if short not in texts:
                     texts[short] = self._printable(vals[0])
             else:
                 _collect_channel(channels.setdefault(b, {}), short, vals, self.zone)
+        self._previous = current
         tariff = parse_count(texts.get("96.14.0", ""))
         meter_time = parse_timestamp(first.get("0-0:1.0.0", ""), self.zone)
         return MeterReading(
@@ -249,6 +263,16 @@ class DsmrDecoder:
             lines=tuple(lines),
             mbus=tuple(_channel(bus, data) for bus, data in sorted(channels.items())),
         )
+
+
+def _base_value(group: str, default_unit: str | None) -> float | None:
+    """A number group in base units ("000012.345*kWh" -> 12345.0), None if it is none."""
+    parsed = parse_number(group)
+    if parsed is None:
+        return None
+    number, unit = parsed
+    base = to_base_unit(number, unit or default_unit)[0]
+    return base if math.isfinite(base) else None  # 1e306 kWh is no longer a float in Wh
 
 
 def _identity(header: str, texts: dict[str, str]) -> MeterIdentity:

@@ -69,3 +69,22 @@ def test_line_heads_are_remembered_within_a_bound_and_read_the_same() -> None:
     assert readings[-1].texts["96.13.0"] == f"note {len(readings) - 1}"
     assert readings[-1].meter_time == (base + timedelta(seconds=len(readings) - 1)).replace(
         tzinfo=ZONE, fold=1)
+
+
+def test_lines_kept_from_the_last_telegram_decode_as_a_fresh_decoder_does() -> None:
+    """Unchanged lines are taken from the previous telegram; a line whose continuation
+    changed (DSMR 2.2 gas: the value is on the next line) or whose dialect changed is not."""
+    shared = DsmrDecoder()
+    variants = []
+    for n in range(12):
+        gas = f"(0000{n % 3}.123)"
+        lines = ["1-3:0.2.8(50)" if n % 4 else "1-3:0.2.8(42)",
+                 f"1-0:1.8.1(00001{n % 2}.345*kWh)", "1-0:1.7.0(00.500*kW)",
+                 "0-1:24.3.0(121208140000)(00)(60)(1)(0-1:24.2.1)(m3)", gas,
+                 "0-0:96.1.1(4B384547303034303436333935353037)"]
+        variants.append(telegram("/ESR5 test", lines))
+    for raw in variants + variants[::-1]:
+        got = [e for e in shared.feed(raw) if isinstance(e, FrameDecoded)]
+        fresh = [e for e in DsmrDecoder().feed(raw) if isinstance(e, FrameDecoded)]
+        assert len(got) == len(fresh) == 1
+        assert got[0].reading == fresh[0].reading
