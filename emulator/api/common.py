@@ -107,22 +107,23 @@ def no_content() -> web.Response:
 
 async def json_body(request: web.Request) -> Any:
     """The request's JSON, through the one body reader (emulator.api.body.read_json);
-    its BodyError is answered 400 (415 for a foreign Content-Type) by device_errors."""
+    its BodyError is answered 400 (415 for a foreign Content-Type) by device_error."""
     return await read_json(request)
 
 
-@web.middleware
-async def device_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn aiohttp's own errors (unknown path, wrong method, body too large) and refused
-    settings into the device's answers; nothing is changed when a request is refused."""
-    try:
-        response: web.StreamResponse = await handler(request)
-    except UnsupportedMediaType as exc:
+#: What `device_error` answers: aiohttp's own errors and refused bodies and settings.
+DEVICE_ERRORS: Final = (BodyError, SettingsError, web.HTTPException)
+
+
+def device_error(exc: BaseException) -> web.Response | None:
+    """The device's answer to aiohttp's own errors (unknown path, wrong method, body too
+    large) and to refused bodies and settings, or None for an exception it does not answer
+    (raise it on); nothing is changed when a request is refused. The device's middleware
+    (emulator.api.middleware) calls it for DEVICE_ERRORS a request raises."""
+    if isinstance(exc, UnsupportedMediaType):
         return error_response(415, str(exc))
-    except (SettingsError, BodyError) as exc:
+    if isinstance(exc, SettingsError | BodyError):
         return error_response(400, str(exc))
-    except web.HTTPException as exc:
-        if exc.status in (404, 405, 413):
-            return error_response(exc.status)
-        raise
-    return response
+    if isinstance(exc, web.HTTPException) and exc.status in (404, 405, 413):
+        return error_response(exc.status)
+    return None
