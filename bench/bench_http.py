@@ -4,13 +4,14 @@ serves the same bytes, driven by wrk (a C load generator: a Python client satura
     python bench/bench_http.py [--seconds 3] [--rounds 3] [--connections 16]
 
 One server process holds both: the emulator (virtual ensor-ers meter, a report a second, the
-device's whole middleware stack) and, on another port, a bare aiohttp application whose two
-handlers return the bodies the emulator served when the server started (fixed bytes, same
-content type, no middlewares). wrk (Debian package `wrk`) runs against each URL in turn, in
-rounds, in this one run; the best rate of each is kept and the ratios emulator / bare are
-printed, and also the server process's CPU time per request (from /proc), the least CPU of
-the rounds, whose ratio a loaded machine disturbs less. Targets (issue 17): report >= 0.8,
-system >= 0.6.
+device's whole middleware) and, on another port, a bare aiohttp application whose two
+handlers return the bodies the emulator served when the server started, with the headers it
+sent (fixed bytes; the same content type, no-store and nosniff headers, built once as the
+device builds them; no middleware). wrk (Debian package `wrk`) runs against each URL in
+turn, in rounds, in this one run; the best rate of each is kept and the ratios emulator /
+bare are printed, and also the server process's CPU time per request (from /proc), the
+least CPU of the rounds, whose ratio a loaded machine disturbs less. Targets (issue 17):
+report >= 0.8, system >= 0.6.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ SERVER = textwrap.dedent("""
     from pathlib import Path
     import aiohttp
     from aiohttp import web
+    from multidict import CIMultiDict
     sys.path.insert(0, sys.argv[1])
     from emulator.app import EmulatorApp
     from emulator.config import AppConfig
@@ -39,20 +41,26 @@ SERVER = textwrap.dedent("""
         app = EmulatorApp(AppConfig(http_port=0, data_dir=Path(tempfile.mkdtemp())))
         await app.start()
         await asyncio.sleep(2.5)  # a few reports exist
-        bodies = {}
+        bodies, headers = {}, {}
         async with aiohttp.ClientSession() as session:
             for name in ("report", "system"):
                 async with session.get(f"{app.url}/api/v1/{name}") as response:
                     bodies[name] = await response.read()
+                    # The device's own headers (content type, no-store, nosniff); aiohttp
+                    # writes Date, Server and Content-Length for both servers alike.
+                    headers[name] = CIMultiDict(
+                        (key, value) for key, value in response.headers.items()
+                        if key not in ("Date", "Server", "Content-Length"))
 
-        def handler(body):
+        # Built once, as the device builds its own (emulator.api.common.JSON_HEADERS).
+        def handler(body, sent):
             async def serve(request):
-                return web.Response(body=body, content_type="application/json")
+                return web.Response(body=body, headers=sent)
             return serve
 
         bare = web.Application()
         for name, body in bodies.items():
-            bare.router.add_get(f"/{name}", handler(body))
+            bare.router.add_get(f"/{name}", handler(body, headers[name]))
         runner = web.AppRunner(bare, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -60,6 +68,7 @@ SERVER = textwrap.dedent("""
         port = site._server.sockets[0].getsockname()[1]
         sizes = " ".join(str(len(bodies[n])) for n in ("report", "system"))
         print(app.url, f"http://127.0.0.1:{port}", sizes, flush=True)
+        print("; ".join(f"{k}: {v}" for k, v in headers["report"].items()), flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -103,9 +112,12 @@ async def main(args: argparse.Namespace) -> None:
         sys.executable, "-c", SERVER, str(ROOT), stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
     url, bare_url, report_size, system_size = (await proc.stdout.readline()).decode().split()
+    sent = (await proc.stdout.readline()).decode().strip()
     try:
         print(f"wrk -t1 -c{args.connections} -d{args.seconds:g}s; bodies: report "
               f"{report_size} B, system {system_size} B; server: one process, one core")
+        print(f"headers both servers send besides Date, Server, Content-Length: {sent}")
+        print(f"load average before: {os.getloadavg()[0]:.2f} (a shared machine)")
         await wrk(url + "/api/v1/report", 1, args.connections, proc.pid)  # warm-up
         targets = (("emulator /api/v1/report", url + "/api/v1/report"),
                    ("bare aiohttp, same report bytes", bare_url + "/report"),
@@ -139,6 +151,7 @@ async def main(args: argparse.Namespace) -> None:
     for name in ("report", "system"):
         ratio = cpus[f"bare aiohttp, same {name} bytes"] / cpus[f"emulator /api/v1/{name}"]
         print(f"ratio {name} / bare, by server CPU  {ratio:9.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from emulator.api.body import BodyError, UnsupportedMediaType, read_json
 from emulator.device.core import Device
@@ -24,6 +25,9 @@ def log(request: web.Request) -> DeviceLog:
 
 #: Headers the device sends with API responses.
 API_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+#: Those of a JSON answer, built once: aiohttp copies a CIMultiDict at C speed, where a
+#: dict and a content_type argument cost it a microsecond more per response.
+JSON_HEADERS: Final = CIMultiDict({**API_HEADERS, "Content-Type": "application/json"})
 
 #: Bodies of the errors the device's HTTP server (ESP-IDF httpd) sends by itself.
 ERROR_BODIES: Final = {
@@ -86,12 +90,11 @@ def encode(text: str) -> bytes:
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=encode(dumps(data)), status=status,
-                        content_type="application/json", headers=API_HEADERS)
+    return web.Response(body=encode(dumps(data)), status=status, headers=JSON_HEADERS)
 
 
 def json_bytes_response(body: bytes) -> web.Response:
-    return web.Response(body=body, content_type="application/json", headers=API_HEADERS)
+    return web.Response(body=body, headers=JSON_HEADERS)
 
 
 def error_response(status: int, message: str | None = None) -> web.Response:

@@ -21,6 +21,8 @@ method name, then calls the handler):
   cannot change settings, upload firmware or reboot the device; curl, scripts and
   integrations send neither.
 - the licence gate (emulator.api.license), only while the device is not licensed.
+- after the handler: a file response, or an HTTP error let through, for the web UI's
+  paths is marked for revalidation (emulator.api.webui.revalidate).
 
 One middleware, not one per step: aiohttp's dispatch costs a call and a coroutine per
 layer and per request, which was most of what /api/v1/report cost over a bare handler.
@@ -40,6 +42,7 @@ from emulator.api.auth import Authenticator
 from emulator.api.common import DEVICE, DEVICE_ERRORS, LOG, device_error, error_response, log
 from emulator.api.faults import FAULTS_TABLE, FaultTable, fault_response
 from emulator.api.license import licence_refusal
+from emulator.api.webui import revalidate
 from emulator.runtime.logs import QuietLog
 
 #: Per-application counts of unexpected exceptions, by kind.
@@ -134,10 +137,15 @@ def device_middleware(app: web.Application, auth: Authenticator) -> Middleware:
                     refused = licence_refusal(request)
                     if refused is not None:
                         return refused
-                return await handler(request)
+                response = await handler(request)
+                if isinstance(response, web.FileResponse):
+                    revalidate(request, response)
+                return response
             except DEVICE_ERRORS as exc:
                 answer = device_error(exc)
                 if answer is None:
+                    if isinstance(exc, web.HTTPException):
+                        revalidate(request, exc)
                     raise
                 return answer
         except (web.HTTPException, asyncio.CancelledError, ConnectionResetError):

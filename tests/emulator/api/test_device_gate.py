@@ -166,3 +166,19 @@ async def test_a_bug_in_a_step_is_the_last_resorts_500(
     assert response.status == 500
     assert "unexpected error" in await response.text()
     assert app[FAULTS].counts == {"RuntimeError in GET /api/v1/system": 1}
+
+
+async def test_the_web_uis_answers_are_revalidated_and_no_others(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    # Files (a missing one too: aiohttp's file response answers 404 itself), and an HTTP
+    # error aiohttp's static handler raises (a directory: 403).
+    for path, expected in [("/", 200), ("/static/app.css", 200), ("/static/js/", 403),
+                           ("/static/nothing.css", 404)]:
+        response = await client.get(path)
+        assert (path, response.status) == (path, expected)
+        assert response.headers["Cache-Control"] == "no-cache", path
+    # The device's own answers keep their no-store, there too; other files get nothing.
+    for path, expected in [("/nothing", 404), ("/api/v1/system", 200)]:
+        response = await client.get(path)
+        assert (response.status, response.headers["Cache-Control"]) == (expected, "no-store")
+    assert "Cache-Control" not in (await client.get("/sd.html")).headers
