@@ -28,10 +28,8 @@ from emulator.api import (
     webui,
 )
 from emulator.api.auth import AUTHENTICATOR, Authenticator
-from emulator.api.common import DEVICE, LOG, device_errors
+from emulator.api.common import DEVICE, LOG
 from emulator.api.control_access import CONTROL, ControlAccess
-from emulator.api.faults import http_faults
-from emulator.api.license import license_gate
 from emulator.device.core import Device
 from emulator.runtime.logs import device_log
 
@@ -45,10 +43,7 @@ def create_app(device: Device, auth: str | Authenticator = "both",
     Authenticator (tests pass one with their own clock); `access` who may steer the
     emulator (default: anyone who passes the device's protection)."""
     authenticator = auth if isinstance(auth, Authenticator) else Authenticator(device, auth)
-    app = web.Application(middlewares=[middleware.last_resort, http_faults, device_errors,
-                                           authenticator.middleware,
-                                           middleware.same_origin, license_gate],
-                          client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY)
     app[DEVICE] = device
     app[CONTROL] = access or ControlAccess()
     app[LOG] = device_log("emulator.api", device.identity.device_id)
@@ -59,4 +54,7 @@ def create_app(device: Device, auth: str | Authenticator = "both",
                     control_scenario, modbus, mqtt, sdcard, actions, ui_stream,
                     ui_log, webui, openapi):
         section.setup(app)
+    # One middleware for the whole chain (emulator.api.middleware), made once the
+    # sections have set up what it reads (the fault table).
+    app.middlewares.append(middleware.device_middleware(app, authenticator))
     return app

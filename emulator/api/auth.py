@@ -38,12 +38,13 @@ import secrets
 import time
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
 from emulator.api.common import API_HEADERS, ERROR_BODIES
 from emulator.device.core import Device
+from emulator.device.settings import sections
 from emulator.runtime.logs import QuietLog, device_log
 
 MODES = ("digest", "basic", "both")
@@ -108,6 +109,11 @@ class Authenticator:
         self._last_issued = -1
         self.refused = QuietLog(device_log("emulator.api", device.identity.device_id),
                                 level=logging.INFO, period=60.0, now=now)
+        #: The password in force (None while protection is off), kept by a listener on the
+        #: system settings, which every change passes: the device's middleware reads this
+        #: one attribute on each request instead of the settings.
+        self.required = self.password()
+        device.settings.subscribe(sections.SYSTEM, self._system_changed)
 
     # --- what the settings say -----------------------------------------------------------
 
@@ -117,6 +123,9 @@ class Authenticator:
         if system.protection and system.password:
             return system.password
         return None
+
+    def _system_changed(self, new: object, old: object) -> None:
+        self.required = self.password()
 
     def realm(self) -> str:
         return realm_for(self.device.settings.system.host_name)
@@ -238,16 +247,12 @@ class Authenticator:
             response.headers.add("WWW-Authenticate", f'Basic realm="{realm}"')
         return response
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        password = self.password()
-        if password is None:
-            response: web.StreamResponse = await handler(request)
-            return response
+    def refusal(self, request: web.Request, password: str) -> web.Response | None:
+        """None when `request` carries valid credentials for `password` (the one in force,
+        `required`), else the challenge to answer; a refused answer is logged (QuietLog)."""
         verdict = self.verify(request, password)
         if verdict is Verdict.OK:
-            response = await handler(request)
-            return response
+            return None
         if "Authorization" in request.headers:
             self.refused.problem(verdict.value, "%s %s from %s: credentials refused (%s)",
                                  request.method, request.path, request.remote,

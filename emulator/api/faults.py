@@ -21,7 +21,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from emulator.api.common import DEVICE, error_response
+from emulator.api.common import error_response
+from emulator.device.core import Device
 from emulator.device.errors import SettingsError
 
 CONTROL_PREFIX: Final = "/emulator/"
@@ -102,11 +103,14 @@ def parse_fault(body: Any, fault_id: str) -> Fault:
 
 
 class FaultTable:
-    """The faults in force, in the order they were added."""
+    """The faults in force, in the order they were added. `armed` says whether any is in
+    force: the device's middleware reads that one attribute on every request and looks
+    further only when it is true."""
 
     def __init__(self) -> None:
         self._faults: dict[str, Fault] = {}
         self._ids = itertools.count(1)
+        self.armed = False
 
     def new_id(self) -> str:
         return f"f{next(self._ids)}"
@@ -115,18 +119,23 @@ class FaultTable:
         if len(self._faults) >= MAX_FAULTS:
             raise SettingsError(f"at most {MAX_FAULTS} faults at once: delete some first")
         self._faults[fault.id] = fault
+        self.armed = True
 
     def remove(self, fault_id: str) -> bool:
-        return self._faults.pop(fault_id, None) is not None
+        removed = self._faults.pop(fault_id, None) is not None
+        self.armed = bool(self._faults)
+        return removed
 
     def clear(self) -> None:
         self._faults.clear()
+        self.armed = False
 
     def active(self, now: float) -> list[Fault]:
         expired = [f.id for f in self._faults.values()
                    if f.expires is not None and f.expires <= now]
         for fault_id in expired:
             del self._faults[fault_id]
+        self.armed = bool(self._faults)
         return list(self._faults.values())
 
     def find(self, method: str, path: str, now: float) -> Fault | None:
@@ -145,22 +154,23 @@ def sse_budget(request: web.Request) -> int | None:
     return request.get(SSE_BUDGET)
 
 
-@web.middleware
-async def http_faults(request: web.Request, handler: Any) -> web.StreamResponse:
-    table = request.app.get(FAULTS_TABLE)
-    fault = None if table is None else table.find(
-        request.method, request.path, request.app[DEVICE].clock.time())
-    if fault is not None:
-        if fault.latency_ms:
-            await asyncio.sleep(fault.latency_ms / 1000)
-        if fault.drop:
-            if request.transport is not None:
-                request.transport.abort()
-            # Nothing reaches the client: aiohttp finds the transport closed and moves on.
-            return web.Response(status=204)
-        if fault.status is not None:
-            return error_response(fault.status)
-        if fault.sse_stop_after is not None:
-            request[SSE_BUDGET] = fault.sse_stop_after
-    response: web.StreamResponse = await handler(request)
-    return response
+async def fault_response(request: web.Request, table: FaultTable,
+                         device: Device) -> web.StreamResponse | None:
+    """Apply the first fault that matches `request` (the table is armed): wait its
+    latency, then its answer (an error, or a dropped connection), or None to let the
+    request go on (with an SSE budget when the fault sets one)."""
+    fault = table.find(request.method, request.path, device.clock.time())
+    if fault is None:
+        return None
+    if fault.latency_ms:
+        await asyncio.sleep(fault.latency_ms / 1000)
+    if fault.drop:
+        if request.transport is not None:
+            request.transport.abort()
+        # Nothing reaches the client: aiohttp finds the transport closed and moves on.
+        return web.Response(status=204)
+    if fault.status is not None:
+        return error_response(fault.status)
+    if fault.sse_stop_after is not None:
+        request[SSE_BUDGET] = fault.sse_stop_after
+    return None

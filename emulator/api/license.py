@@ -1,15 +1,16 @@
 """Licence gating (the newer docs' REST licence requirements): without Plus or higher, the
 licensed endpoints answer `404 License required`. The routes stay registered with their
 own methods, so a wrong method still gets 405, as the firmware's route table does; every
-other endpoint (system, live, settings, maintenance) works on FREE."""
+other endpoint (system, live, settings, maintenance) works on FREE. The device's middleware
+(emulator.api.middleware) asks only while the device is not licensed."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
-from emulator.api.common import DEVICE, error_response
+from emulator.api.common import error_response
 
 #: The newer docs' list of endpoints that need Plus or higher (routes not built yet are
 #: listed so they are gated the day they are registered).
@@ -24,13 +25,12 @@ LICENSED_PATHS: Final = frozenset({
 LICENSE_REQUIRED: Final = "License required"
 
 
-@web.middleware
-async def license_gate(request: web.Request, handler: Any) -> web.StreamResponse:
-    if not request.app[DEVICE].licensed:
-        match = request.match_info
-        resource = match.route.resource
-        if (match.http_exception is None and resource is not None
-                and resource.canonical in LICENSED_PATHS):
-            return error_response(404, LICENSE_REQUIRED)
-    response: web.StreamResponse = await handler(request)
-    return response
+def licence_refusal(request: web.Request) -> web.Response | None:
+    """On a device without the licence: the answer to a request for a licensed endpoint,
+    or None (any other endpoint, or a wrong method, which aiohttp answers 405)."""
+    match = request.match_info
+    resource = match.route.resource
+    if (match.http_exception is None and resource is not None
+            and resource.canonical in LICENSED_PATHS):
+        return error_response(404, LICENSE_REQUIRED)
+    return None

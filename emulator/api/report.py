@@ -24,18 +24,22 @@ from emulator.device.faces.report_json import (
 from emulator.device.objects import report_objects
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cache:
-    key: tuple[object, ...] = ()  # compared by identity: (report, status, interface, reading)
+    # What the report part was made from, compared by identity (each is replaced on change).
+    latest: object = None
+    status: object = None
+    interface: object = None
+    reading: object = None
     prefix: bytes = b""
-    system_key: tuple[object, ...] = ()  # compared by value
+    # What the system part was made from, compared by value.
+    second: int | None = None
+    uptime: int | None = None
+    zone: object = None
+    device_id: str = ""
+    boot_id: object = None
     system: bytes = b""
     body: bytes = b""  # prefix + system, made again when either changes
-
-    def fresh(self, key: tuple[object, ...]) -> bool:
-        mine = self.key
-        return (len(mine) == 4 and key[0] is mine[0] and key[1] is mine[1]
-                and key[2] is mine[2] and key[3] is mine[3])
 
 
 CACHE: Final = web.AppKey("report_cache", _Cache)
@@ -44,8 +48,8 @@ CACHE: Final = web.AppKey("report_cache", _Cache)
 def report_body(device: Device, cache: _Cache) -> bytes:
     latest = device.latest
     link = device.meter
-    key = (latest, link.status, link.interface, link.reading)
-    if latest is None or not cache.fresh(key):
+    if (latest is None or latest is not cache.latest or link.status is not cache.status
+            or link.interface is not cache.interface or link.reading is not cache.reading):
         if latest is None:
             report = empty_report_object(device.clock.time(), device.zone,
                                          device.settings.meter.conv_factor)
@@ -54,27 +58,25 @@ def report_body(device: Device, cache: _Cache) -> bytes:
         meter = meter_object(link.status.value, link.interface, link.reading)
         cache.prefix = ('{"report":' + dumps(report) + ',"meter":' + dumps(meter)
                         + ',"system":').encode()
-        cache.key = key
+        cache.latest, cache.status = latest, link.status
+        cache.interface, cache.reading = link.interface, link.reading
         cache.body = b""
     # The system object's times are formatted to the second (a zone changes its offset only
     # at a whole second), so it is the same for every request within a second.
     now = device.clock.time()
+    second = math.floor(now)
     uptime = int(device.uptime())
-    system_key = (math.floor(now), uptime, device.zone, device.identity.device_id,
-                  device.boot.boot_id)
-    if system_key != cache.system_key:
-        system = system_object(device.identity.device_id, now, device.zone,
-                               device.boot.boot_id, uptime)
+    zone, device_id, boot_id = device.zone, device.identity.device_id, device.boot.boot_id
+    if (second != cache.second or uptime != cache.uptime or zone != cache.zone
+            or device_id != cache.device_id or boot_id != cache.boot_id):
+        system = system_object(device_id, now, zone, boot_id, uptime)
         cache.system = dumps(system).encode() + b"}"
-        cache.system_key = system_key
+        cache.second, cache.uptime, cache.zone = second, uptime, zone
+        cache.device_id, cache.boot_id = device_id, boot_id
         cache.body = b""
     if not cache.body:
         cache.body = cache.prefix + cache.system
     return cache.body
-
-
-async def get_report(request: web.Request) -> web.Response:
-    return json_bytes_response(report_body(request.app[DEVICE], request.app[CACHE]))
 
 
 async def get_objects(request: web.Request) -> web.Response:
@@ -83,6 +85,11 @@ async def get_objects(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[CACHE] = _Cache()
+    device = app[DEVICE]
+    cache = app[CACHE] = _Cache()
+
+    async def get_report(request: web.Request) -> web.Response:
+        return json_bytes_response(report_body(device, cache))
+
     app.router.add_get("/api/v1/report", get_report)
     app.router.add_get("/api/v1/report/objects", get_objects)

@@ -35,10 +35,11 @@ def system_body(device: Device, cache: _Cache) -> bytes:
     return cache.body
 
 
-async def get_system(request: web.Request) -> web.Response:
-    return json_bytes_response(system_body(request.app[DEVICE], request.app[CACHE]))
-
-
 def setup(app: web.Application) -> None:
-    app[CACHE] = _Cache()
+    device = app[DEVICE]
+    cache = app[CACHE] = _Cache()
+
+    async def get_system(request: web.Request) -> web.Response:
+        return json_bytes_response(system_body(device, cache))
+
     app.router.add_get("/api/v1/system", get_system)
