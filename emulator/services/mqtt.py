@@ -16,7 +16,9 @@
   status (`clouds.mqtc.connected` false in /api/v1/system) and one log line per kind of
   failure (repeats are counted), never an exception that reaches the device.
 - The meter loop never waits for the broker: reports come through a one-slot subscription
-  (a slow broker sees the newest report, never a backlog).
+  (a slow broker sees the newest report, never a backlog). Between publications the
+  client holds no subscription and sleeps until just before the next report can be due
+  (a change of the interval wakes it), so a fleet's clients do not wake for every report.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ from emulator.services.base import LoopService
 #: A report this much (device seconds) before the interval is up still counts as due, so
 #: a meter's jitter does not push publications to the next report.
 _SLACK = 0.25
+#: Between publications the client takes no reports; it listens again this long (device
+#: seconds) before the next can be due, so the first due report is never missed.
+_LISTEN_EARLY = 0.5
 
 
 class MqttFailure(Exception):
@@ -233,21 +238,60 @@ class MqttPublisher(LoopService):
     async def _publish_reports(self, client: aiomqtt.Client, settings: MqttSettings) -> None:
         template = Template.parse(settings.template)
         lost = asyncio.ensure_future(self._until_disconnected(client))
-        sub = self.device.reports.subscribe(maxsize=1)
+        changed = asyncio.Event()  # the report interval changed (system settings)
+        unsubscribe = self.device.settings.subscribe(
+            sections.SYSTEM, lambda _new, _old: changed.set())
+        sub: Subscription[Report] | None = self.device.reports.subscribe(maxsize=1)
         last: float | None = None
+        clock = self.device.clock
         try:
             while True:
+                interval = self.device.settings.services.report_interval
+                if last is not None:
+                    # No report before this one can be due: stop taking reports until
+                    # then (a meter reporting every second would wake us ten times per
+                    # publication of a 10 s interval), listening again a little earlier.
+                    quiet = last + interval - _SLACK - _LISTEN_EARLY - clock.monotonic()
+                    if quiet > 0:
+                        if sub is not None:
+                            sub.close()
+                            sub = None
+                        changed.clear()
+                        await self._pause(quiet, lost, changed)
+                        continue  # the interval may have changed meanwhile
+                if sub is None:
+                    sub = self.device.reports.subscribe(maxsize=1)
                 report, sub = await self._next_report(sub, lost)
-                now = self.device.clock.monotonic()
+                now = clock.monotonic()
                 if not is_due(last, now, self.device.settings.services.report_interval):
                     continue
                 last = now
                 await self._publish(client, settings.topic, template, report)
         finally:
-            sub.close()
+            unsubscribe()
+            if sub is not None:
+                sub.close()
             lost.cancel()
             with contextlib.suppress(asyncio.CancelledError, MqttFailure):
                 await lost
+
+    async def _pause(self, seconds: float, lost: asyncio.Future[None],
+                     changed: asyncio.Event) -> None:
+        """Wait `seconds` of the device's clock, less if the report interval changes;
+        raises ConnectionLost as soon as the broker goes away."""
+        sleeping = asyncio.ensure_future(self.device.clock.sleep(seconds))
+        waking = asyncio.ensure_future(changed.wait())
+        try:
+            await asyncio.wait((sleeping, waking, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeping, waking):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if lost.done():
+            lost.result()
+            raise ConnectionLost("the broker closed the connection")
 
     async def _next_report(self, sub: Subscription[Report],
                            lost: asyncio.Future[None]) -> tuple[Report, Subscription[Report]]:

@@ -3,8 +3,10 @@ status in /api/v1/system, failures logged once, a broker restart, the licence.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from emulator.device.settings import sections
 from emulator.device.system_info import system_info
 from emulator.device.values import num
 from emulator.services.mqtt import is_due
+from meter_protocols.readings import FrameDecoded, Interface
 from tests.emulator.services.mqtt_support import (
     QuickPublisher,
     amqtt_broker,
@@ -175,3 +178,53 @@ async def test_the_free_licence_keeps_the_client_stopped(tmp_path: Path,
 def test_publications_follow_the_report_interval(last: float | None, now: float,
                                                  interval: int, due: bool) -> None:
     assert is_due(last, now, interval) is due
+
+
+async def _reports_every_second(device: Device, clock: ManualClock, seconds: int,
+                                published: list[float], listening: list[int]) -> None:
+    """A meter reporting once a device-second for `seconds`; the device clock moves in
+    half seconds, and the loop runs what became ready at each step (a clock that jumps a
+    whole second would wake the publisher and deliver the report at the same instant)."""
+    reading = ensor_readings(1)[0]
+    device.link_listening(Interface.P1, "test")
+    for _ in range(seconds):
+        for half in (0, 1):
+            clock.advance(0.5)
+            if half:
+                device.on_event(FrameDecoded(reading, 900), Interface.P1)
+                published.append(clock.time())
+            await asyncio.sleep(0.01)
+            listening.append(device.reports.subscribers)
+
+
+async def test_publications_follow_the_report_interval_end_to_end(
+        device: Device, clock: ManualClock, publisher: QuickPublisher) -> None:
+    """The first report after connecting, then the first one due every interval, and a
+    shorter interval set between publications takes effect at once (not after the old
+    one). The publisher takes no reports between publications."""
+    start = clock.time()
+    await device.settings.apost(sections.SYSTEM, {"services": {"report_interval": 10}})
+    async with amqtt_broker() as (_, port), subscriber(port) as sub:
+        await device.settings.apost(sections.MQTT, mqtt_settings(
+            port, publish={"topic": "t/w", "template": '{"t":"${sys.date_time_utc}"}'}))
+        await wait_mqtt(device, ServiceState.RUNNING)
+        sent: list[float] = []
+        listening: list[int] = []
+        await _reports_every_second(device, clock, 25, sent, listening)
+        await device.settings.apost(sections.SYSTEM, {"services": {"report_interval": 3}})
+        await _reports_every_second(device, clock, 7, sent, [])
+        seen = []
+        for _ in range(3 + 3):
+            stamp = (await sub.next_json(10.0))["t"]
+            seen.append(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+    offsets = [round(t - start) for t in seen]
+    first = round(sent[0] - start)
+    # 10 s apart from the first (the reports at 1..25 s); then, the interval 3 s from 25 s,
+    # the first report after the change (at 26 s, 5 s after the last) and every 3 s.
+    assert first == 1
+    assert offsets == [1, 11, 21, 26, 29, 32]
+    assert publisher.published == 6
+    # Step k is at (k + 1) / 2 s. From 1.5 s to 10 s nobody took the device's reports;
+    # from 10.25 s (seen at the step of 10.5 s) the publisher listened for the next one.
+    assert listening[2:20] == [0] * 18
+    assert listening[20] == 1
