@@ -59,6 +59,7 @@ class VirtualLine:
         self._closed = True
         self._busy_until = 0.0  # wire time of the last bit sent so far
         self._draining: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()  # the wire's settings or faults changed
 
     @property
     def name(self) -> str:
@@ -104,6 +105,7 @@ class VirtualLine:
         self.settings = settings
         self.wire.reader_settings = settings
         self.back.meter_settings = replace(settings, inverted=self.tx_invert)
+        self._changed.set()
 
     async def close(self) -> None:
         self._closed = True
@@ -122,12 +124,14 @@ class VirtualLine:
 
     def set_faults(self, faults: Faults) -> None:
         self.wire.faults = faults
+        self._changed.set()
 
     def set_meter_line(self, settings: LineSettings) -> None:
         """The meter changes its line settings (some meters switch speed)."""
         _LOG.info("virtual meter %s now sends at %s", self.meter.profile.name, settings)
         self.wire.meter_settings = settings
         self.back.reader_settings = settings
+        self._changed.set()
 
     # --- the wire ----------------------------------------------------------------------
 
@@ -183,6 +187,14 @@ class VirtualLine:
         self._queue.put_nowait(Chunk(received.data, received.flags))
 
     async def _sample_idle(self) -> None:
+        """Noise, or a reader at other settings, gives characters while the meter rests:
+        sample the wire then. A clean line read at the meter's settings gives nothing at
+        rest (its rest is measured with the next frame), so the sampler sleeps until the
+        settings or faults change: a fleet's devices do not wake twice a second for it."""
         while True:
+            if self.wire.quiet_when_idle:
+                self._changed.clear()
+                await self._changed.wait()
+                continue
             await self.clock.sleep(IDLE_SAMPLE)
             self._collect(self._wire_now())

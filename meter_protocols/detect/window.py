@@ -123,12 +123,19 @@ class Lock:
     last_good: float
     last_byte: float
     frame_times: deque[float] = field(default_factory=lambda: deque(maxlen=9))
+    #: The frame times interval() last saw, and its answer (asked at every read, while
+    #: the times change once a frame).
+    _seen: tuple[tuple[float, ...], float | None] = field(default=((), None), repr=False)
 
     def interval(self) -> float | None:
-        times = list(self.frame_times)
-        if len(times) < 2:
-            return None
-        return statistics.median(b - a for a, b in itertools.pairwise(times))
+        times = tuple(self.frame_times)
+        seen, answer = self._seen
+        if times == seen:
+            return answer
+        answer = None if len(times) < 2 else \
+            statistics.median(b - a for a, b in itertools.pairwise(times))
+        self._seen = (times, answer)
+        return answer
 
     def patience(self) -> float:
         """How long a locked line may go without bytes (NO DATA) or without frames (re-detect)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from dsmr_parser import telegram_specifications as specs
@@ -82,7 +83,11 @@ class LineNamer:
 
 def protocol_version(codes: dict[str, str]) -> str:
     """"50" -> "5.0", "42" -> "4.2"; Fluvius' 96.1.4 "50217" -> "5.0"."""
-    raw = codes.get("1-3:0.2.8") or codes.get("0-0:96.1.4") or ""
+    return _version(codes.get("1-3:0.2.8") or codes.get("0-0:96.1.4") or "")
+
+
+@lru_cache(maxsize=64)  # a meter writes the same version in every telegram
+def _version(raw: str) -> str:
     digits = "".join(ch for ch in raw if ch.isascii() and ch.isdigit())
     if len(digits) >= 2:
         return f"{digits[0]}.{digits[1]}"

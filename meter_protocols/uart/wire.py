@@ -161,6 +161,12 @@ class VirtualWire:
     def reader_settings(self, settings: LineSettings) -> None:
         self._rx.settings = settings
 
+    @property
+    def quiet_when_idle(self) -> bool:
+        """Whether a resting line gives the reader nothing: no noise, and the reader at the
+        meter's settings (a reader of the other polarity sees a break at rest)."""
+        return not self.faults.noise and self._rx.settings == self._tx.settings
+
     def send(self, data: bytes, at: float) -> float:
         """The meter starts sending `data` at `at`; returns when its last bit is on the wire."""
         if self.faults.silent_at(at):
