@@ -14,9 +14,9 @@ The common push layouts, tried in this order:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from meter_protocols.dlms import compact, layouts
 from meter_protocols.dlms.axdr import Data, Tag
@@ -26,9 +26,11 @@ from meter_protocols.obis import Obis
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class PushedItem:
-    """One value of the push, with what the frame (or a known layout) says about it."""
+class PushedItem(NamedTuple):
+    """One value of the push, with what the frame (or a known layout) says about it.
+
+    A named tuple: a push makes one per register, and a frozen dataclass's constructor
+    cost more than the rest of the layout search."""
 
     obis: Obis
     data: Data
@@ -37,7 +39,7 @@ class PushedItem:
     scaler: int | None = None  # the meter's own scaler_unit
     unit: int | None = None
     layout_scaler: int | None = None  # from a known layout table
-    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    extra: Mapping[str, Any] = _EMPTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +157,36 @@ def _scaler_unit(value: Data | None) -> tuple[int | None, int | None]:
 
 def _tokens(value: Data, depth: int = 0, out: list[Data] | None = None) -> list[Data]:
     """Leaves in document order; scaler_unit structures stay whole. (A list filled by plain
-    recursion: nested generators cost a resumption per level for every leaf.)"""
+    recursion, which only containers enter: a call per leaf cost more than the leaf.)"""
     if out is None:
         out = []
-    if value.tag in (Tag.STRUCTURE, Tag.ARRAY) and not is_scaler_unit(value) and depth < 8:
+    if value.tag in _NESTED and depth < _TOKEN_DEPTH and not is_scaler_unit(value):
+        append = out.append
+        inner = depth + 1
         for item in value.items:
-            _tokens(item, depth + 1, out)
+            if item.tag in _NESTED:
+                _tokens(item, inner, out)
+            else:
+                append(item)
     else:
         out.append(value)
     return out
+
+
+_NESTED: Final = frozenset((Tag.STRUCTURE, Tag.ARRAY))
+_TOKEN_DEPTH: Final = 8
+#: Logical names seen, as Obis (a meter repeats the same few dozen in every push).
+_OBIS_CACHE: dict[bytes, Obis] = {}
+_OBIS_CACHE_MAX: Final = 4096
+
+
+def _obis(raw: bytes) -> Obis:
+    found = _OBIS_CACHE.get(raw)
+    if found is None:
+        if len(_OBIS_CACHE) >= _OBIS_CACHE_MAX:  # bounded whatever a line sends
+            _OBIS_CACHE.clear()
+        found = _OBIS_CACHE[raw] = Obis.from_bytes(raw)
+    return found
 
 
 CLOCK = Obis(0, 0, 1, 0, 0)
@@ -173,28 +196,32 @@ METER_NUMBER = Obis(0, 0, 96, 1, 0)
 def _named(body: Data) -> PushContent | None:
     leading: list[Data] = []
     trailing: list[Data] = []
-    items: list[PushedItem] = []
     pending: Obis | None = None
-    last: PushedItem | None = None
+    # Each item as [obis, value, scaler, unit] until the end: a scaler_unit after a value
+    # completes it in place instead of building the item twice.
+    found: list[list[Any]] = []
+    last: list[Any] | None = None
     for token in _tokens(body):
-        if is_logical_name(token):
-            assert isinstance(token.value, bytes)
-            pending = Obis.from_bytes(token.value)
+        tag = token.tag
+        raw = token.value
+        if tag == Tag.OCTET_STRING and token.size == 6 and isinstance(raw, bytes) \
+                and raw[5] == 0xFF and raw[0] <= 15:  # is_logical_name, inlined
+            pending = _obis(raw)
             last = None
-        elif is_scaler_unit(token):
-            if last is not None and last.scaler is None:
-                scaler, unit = _scaler_unit(token)
-                last = PushedItem(last.obis, last.data, last.class_id, 2, scaler, unit)
-                items[-1] = last
+        elif tag == Tag.STRUCTURE and is_scaler_unit(token):
+            if last is not None and last[2] is None:
+                last[2], last[3] = _scaler_unit(token)
         elif pending is not None:
-            last = PushedItem(pending, token)
-            items.append(last)
+            last = [pending, token, None, None]
+            found.append(last)
             pending = None
             trailing.clear()
-        elif not items:
+        elif not found:
             leading.append(token)
         else:
             trailing.append(token)
+    items = [PushedItem(obis, value, None, 2, scaler, unit)
+             for obis, value, scaler, unit in found]
     if not items:
         return None
     layout = "named-values"
