@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from types import MappingProxyType
 from typing import Any, Final
@@ -32,8 +33,8 @@ from typing import Any, Final
 from meter_protocols.dlms import cosem_time, units
 from meter_protocols.dlms.axdr import Data, Tag
 from meter_protocols.dlms.cosem import PushContent, PushedItem
+from meter_protocols.dlms.facts import ObisFacts, facts
 from meter_protocols.dlms.scalers import CURRENT_CODES, ScalerResolver
-from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.readings import (
     CosemObject,
     MbusChannel,
@@ -44,33 +45,22 @@ from meter_protocols.readings import (
 )
 from meter_protocols.vendors import vendor_for
 
-_NUMERIC_QUANTITIES: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 _DIGITS: Final = re.compile(r"[0-9]+")
 _LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
+_POWERS: Final = frozenset(("1.7.0", "2.7.0"))
+_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
 #: A tariff has a digit or two; more digits than this are not a tariff (nor an int()).
 _TARIFF_DIGITS: Final = 9
 #: The class-4 capture time key, spelled as /api/v1/report/objects spells it.
 CAPTURE_TIME_KEY = "captired_time"
 
 
-def _is_date_time(item: PushedItem) -> bool:
+def _is_date_time(item: PushedItem, known: ObisFacts) -> bool:
     data = item.data
     if data.tag == Tag.DATE_TIME:
         return True
     return (data.tag == Tag.OCTET_STRING and isinstance(data.value, bytes)
-            and len(data.value) == 12
-            and (item.class_id == 8 or (item.obis.c, item.obis.d, item.obis.e) == (1, 0, 0)))
-
-
-def _class_of(item: PushedItem) -> int:
-    if item.class_id is not None:
-        return item.class_id
-    if _is_date_time(item):
-        return 8
-    if item.data.is_number and (item.obis.a == 1 or item.scaler is not None
-                                or item.layout_scaler is not None):
-        return 3
-    return 1
+            and len(data.value) == 12 and (item.class_id == 8 or known.clock))
 
 
 def text_of(data: Data) -> str:
@@ -112,11 +102,15 @@ class ReadingBuilder:
         clock: datetime | None = None
         tariff: int | None = None
         names: dict[str, str] = {}
+        power_tags: set[int | None] = set()
         for item in content.items:
-            obj, moment = self._object(item, values)
+            known = facts(item.obis)
+            obj, moment = self._object(item, known, values)
             objects.append(obj)
-            short = item.obis.short
-            channel = self._channel(item, obj)
+            short = known.short
+            if short in _POWERS:
+                power_tags.add(obj.tag)
+            channel = self._channel(item, obj) if known.sub_meter else None
             if channel is not None:
                 channels.append(channel)
                 continue
@@ -137,7 +131,7 @@ class ReadingBuilder:
             names.setdefault(key, text)
             if short == "96.14.0" and tariff is None:
                 tariff = _tariff(item.data, text)
-        objects = self._check_currents(values, objects)
+        objects = self._check_currents(values, objects, power_tags)
         if clock is None and len(notification_time) == 12:
             clock = cosem_time.parse(notification_time, self.zone)
         return MeterReading(
@@ -154,16 +148,15 @@ class ReadingBuilder:
             layout=content.layout,
         )
 
-    def _check_currents(self, values: dict[str, float],
-                        objects: list[CosemObject]) -> list[CosemObject]:
+    def _check_currents(self, values: dict[str, float], objects: list[CosemObject],
+                        power_tags: set[int | None]) -> list[CosemObject]:
         """Currents scaled by the default table that disagree with the frame's power and
         voltages by decades get the scaler that makes them agree (scalers.py).
 
         Only the power of a 64-bit register list (Landis+Gyr's long64 pushes, in W under
         the default table as the E450 column says) is trusted for that; a 32-bit E570
         sends 0.1 W, and under `default` shows wrong values as the device does."""
-        power_tags = {o.tag for o in objects
-                      if o.logical_name.partition(":")[2] in ("1.7.0", "2.7.0")}
+        # power_tags: the A-XDR tags of the objects x-x:1.7.0 and x-x:2.7.0
         if not power_tags or not power_tags <= _LONG64:
             return objects
         automatic = {o.logical_name.partition(":")[2]: i for i, o in enumerate(objects)
@@ -200,50 +193,51 @@ class ReadingBuilder:
         return MbusChannel(bus=obis.b, captured_at=captured, value=_scaled(raw, scaler),
                            unit=units.symbol(item.unit) or None)
 
-    def _object(self, item: PushedItem, values: dict[str, float]
+    def _object(self, item: PushedItem, known: ObisFacts, values: dict[str, float]
                 ) -> tuple[CosemObject, datetime | None]:
         data = item.data
-        class_id = _class_of(item)
-        name = item.obis.reduced
+        raw = data.value
+        date_time = _is_date_time(item, known)
+        class_id = item.class_id
+        if class_id is None:  # the class rules of the module's docstring
+            class_id = 8 if date_time else 3 if data.is_number and (
+                item.obis.a == 1 or item.scaler is not None
+                or item.layout_scaler is not None) else 1
+        name = known.reduced
         if class_id == 40:
             listing = item.extra.get("push_object_list", ())
             return CosemObject(name, 40, size=len(listing),
                                extra=MappingProxyType({"push_object_list": list(listing)})
                                ), None
-        if _is_date_time(item) and isinstance(data.value, bytes):
-            moment = cosem_time.parse(data.value, self.zone)
-            shown = cosem_time.iso_local(moment, self.zone) if moment else data.value.hex().upper()
+        if date_time and isinstance(raw, bytes):
+            moment = cosem_time.parse(raw, self.zone)
+            shown = cosem_time.iso_local(moment, self.zone) if moment else raw.hex().upper()
             extra: dict[str, Any] = {}
             if class_id == 8:
-                stamp = cosem_time.CosemDateTime.from_bytes(data.value)
+                stamp = cosem_time.CosemDateTime.from_bytes(raw)
                 if stamp is not None:
                     extra = {"time_zone": stamp.deviation, "status": stamp.status}
             return CosemObject(name, class_id, data.tag, data.size, shown,
                                extra=MappingProxyType(extra)), moment
-        raw = data.value
         numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
-        if class_id == 1 and numeric and (item.obis.c, item.obis.d) == (24, 2):
+        if class_id == 1 and numeric and known.sub_meter:
             class_id = 4 if item.extra.get("capture_time") is not None else 3
         if class_id in (3, 4) and isinstance(raw, int | float) and not isinstance(raw, bool):
-            short = item.obis.short
+            short = known.short
             scaler, source = self.resolver.resolve(short, raw, meter=item.scaler,
                                                    layout=item.layout_scaler)
-            info = CATALOGUE.get(short)
-            unit = item.unit
-            if unit is None and info is not None and item.obis.a == 1:
-                unit = units.UNIT_FOR_QUANTITY.get(info.quantity)
+            unit = item.unit if item.unit is not None else known.unit
             scaled = _scaled(raw, scaler)
-            if (info is not None and info.quantity in _NUMERIC_QUANTITIES
-                    and item.obis.a == 1 and short not in values and math.isfinite(scaled)):
+            if known.counted and short not in values and math.isfinite(scaled):
                 values[short] = scaled
             return CosemObject(name, class_id, data.tag, data.size, _finite(raw), unit,
-                               scaler, source, extra=self._extra(item)), None
+                               scaler, source, self._extra(item)), None
         return CosemObject(name, class_id, data.tag, data.size, _shown(data),
                            extra=self._extra(item)), None
 
-    def _extra(self, item: PushedItem) -> MappingProxyType[str, Any]:
+    def _extra(self, item: PushedItem) -> Mapping[str, Any]:
         if not item.extra:
-            return MappingProxyType({})
+            return _NO_EXTRA
         out: dict[str, Any] = {}
         for key, value in item.extra.items():
             if not isinstance(value, Data):
