@@ -91,7 +91,7 @@ class Data(NamedTuple):
 
     @property
     def is_container(self) -> bool:
-        return self.tag in (Tag.ARRAY, Tag.STRUCTURE, Tag.COMPACT_ARRAY)
+        return self.tag in _CONTAINER_TAGS
 
 
 #: Builds a Data from (tag, value, size) without NamedTuple's argument handling.
@@ -127,6 +127,7 @@ _NUMERIC_TAGS: Final = frozenset(
     t for t, (_, fmt) in _FIXED.items() if fmt is not None and t != Tag.ENUM
 )
 _STRING_TAGS: Final = frozenset((Tag.OCTET_STRING, Tag.VISIBLE_STRING, Tag.UTF8_STRING))
+_CONTAINER_TAGS: Final = frozenset((Tag.ARRAY, Tag.STRUCTURE, Tag.COMPACT_ARRAY))
 
 #: Nesting deeper than this is not a meter's push; it is an attack or noise.
 MAX_DEPTH = 12
@@ -263,6 +264,9 @@ def _container(tag: int, buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
                 raise AxdrIncomplete(f"string of {length} bytes cut off")
             append(_new_data(Data, (item_tag, bytes(buf[pos + 2:end]), length)))
             pos = end
+        elif item_tag in _NESTED:
+            item, pos = _container(item_tag, buf, pos + 1, inner)
+            append(item)
         else:
             item, pos = _payload(item_tag, buf, pos + 1, inner)
             append(item)

@@ -24,6 +24,12 @@ from meter_protocols.dlms.compact import is_date_time
 from meter_protocols.obis import Obis
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+# Tags as plain ints: an IntEnum member looked up on its class costs several times a
+# global's lookup, and these are compared for every value of every push.
+_OCTETS: Final = int(Tag.OCTET_STRING)
+_STRUCTURE: Final = int(Tag.STRUCTURE)
+_INT8: Final = int(Tag.INT8)
+_ENUM: Final = int(Tag.ENUM)
 
 
 class PushedItem(NamedTuple):
@@ -53,14 +59,14 @@ class PushContent:
 
 def is_logical_name(value: Data) -> bool:
     raw = value.value
-    return (value.tag == Tag.OCTET_STRING and isinstance(raw, bytes) and len(raw) == 6
+    return (value.tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6
             and raw[5] == 0xFF and raw[0] <= 15)
 
 
 def is_scaler_unit(value: Data) -> bool:
     items = value.items
-    return (value.tag == Tag.STRUCTURE and len(items) == 2 and items[0].tag == Tag.INT8
-            and items[1].tag == Tag.ENUM)
+    return (value.tag == _STRUCTURE and len(items) == 2 and items[0].tag == _INT8
+            and items[1].tag == _ENUM)
 
 
 def outline(body: Data) -> str:
@@ -161,19 +167,30 @@ def _tokens(value: Data, depth: int = 0, out: list[Data] | None = None) -> list[
     if out is None:
         out = []
     if value.tag in _NESTED and depth < _TOKEN_DEPTH and not is_scaler_unit(value):
-        append = out.append
-        inner = depth + 1
-        for item in value.items:
-            if item.tag in _NESTED:
-                _tokens(item, inner, out)
-            else:
-                append(item)
+        _leaves(value.items, depth + 1, out)
     else:
         out.append(value)
     return out
 
 
+def _leaves(items: tuple[Data, ...], depth: int, out: list[Data]) -> None:
+    """_tokens of each of `items` (at `depth`), with the scaler_unit test inlined."""
+    append = out.append
+    for item in items:
+        if item.tag not in _NESTED:
+            append(item)
+            continue
+        inner = item.items
+        if depth >= _TOKEN_DEPTH or (item.tag == _STRUCTURE and len(inner) == 2
+                                     and inner[0].tag == _INT8 and inner[1].tag == _ENUM):
+            append(item)  # too deep to open, or a scaler_unit (is_scaler_unit, inlined)
+        else:
+            _leaves(inner, depth + 1, out)
+
+
 _NESTED: Final = frozenset((Tag.STRUCTURE, Tag.ARRAY))
+#: Builds a PushedItem from all its fields without NamedTuple's argument handling.
+_new_item: Final = tuple.__new__
 _TOKEN_DEPTH: Final = 8
 #: Logical names seen, as Obis (a meter repeats the same few dozen in every push).
 _OBIS_CACHE: dict[bytes, Obis] = {}
@@ -204,11 +221,11 @@ def _named(body: Data) -> PushContent | None:
     for token in _tokens(body):
         tag = token.tag
         raw = token.value
-        if tag == Tag.OCTET_STRING and token.size == 6 and isinstance(raw, bytes) \
+        if tag == _OCTETS and token.size == 6 and isinstance(raw, bytes) \
                 and raw[5] == 0xFF and raw[0] <= 15:  # is_logical_name, inlined
             pending = _obis(raw)
             last = None
-        elif tag == Tag.STRUCTURE and is_scaler_unit(token):
+        elif tag == _STRUCTURE and is_scaler_unit(token):
             if last is not None and last[2] is None:
                 last[2], last[3] = _scaler_unit(token)
         elif pending is not None:
@@ -220,7 +237,7 @@ def _named(body: Data) -> PushContent | None:
             leading.append(token)
         else:
             trailing.append(token)
-    items = [PushedItem(obis, value, None, 2, scaler, unit)
+    items = [_new_item(PushedItem, (obis, value, None, 2, scaler, unit, None, _EMPTY))
              for obis, value, scaler, unit in found]
     if not items:
         return None

@@ -47,6 +47,8 @@ from meter_protocols.vendors import vendor_for
 
 _DIGITS: Final = re.compile(r"[0-9]+")
 _LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
+_DATE_TIME: Final = int(Tag.DATE_TIME)
+_OCTETS: Final = int(Tag.OCTET_STRING)
 _POWERS: Final = frozenset(("1.7.0", "2.7.0"))
 _NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
 #: A tariff has a digit or two; more digits than this are not a tariff (nor an int()).
@@ -57,9 +59,9 @@ CAPTURE_TIME_KEY = "captired_time"
 
 def _is_date_time(item: PushedItem, known: ObisFacts) -> bool:
     data = item.data
-    if data.tag == Tag.DATE_TIME:
+    if data.tag == _DATE_TIME:
         return True
-    return (data.tag == Tag.OCTET_STRING and isinstance(data.value, bytes)
+    return (data.tag == _OCTETS and isinstance(data.value, bytes)
             and len(data.value) == 12 and (item.class_id == 8 or known.clock))
 
 
