@@ -65,6 +65,41 @@ def _is_date_time(item: PushedItem, known: ObisFacts) -> bool:
             and len(data.value) == 12 and (item.class_id == 8 or known.clock))
 
 
+#: CosemObject's fields in order, as its generated constructor takes them.
+_FIELDS: Final = ("logical_name", "class_id", "tag", "size", "value", "unit", "scaler",
+                  "scaler_source", "extra")
+if tuple(f.name for f in dataclasses.fields(CosemObject)) != _FIELDS \
+        or hasattr(CosemObject, "__post_init__"):  # pragma: no cover - a change to readings
+    raise RuntimeError("CosemObject changed: _register must follow it")
+_SET_NAME, _SET_CLASS, _SET_TAG, _SET_SIZE, _SET_VALUE, _SET_UNIT, _SET_SCALER, \
+    _SET_SOURCE, _SET_EXTRA = (getattr(CosemObject, name).__set__ for name in _FIELDS)
+_new_object: Final = object.__new__
+
+
+def _register(name: str, class_id: int, data: Data,
+              scaled: tuple[int | float | None, int | None, int, ScalerSource],
+              extra: Mapping[str, Any]) -> CosemObject:
+    """CosemObject(name, class_id, data.tag, data.size, *scaled, extra) for a register
+    (scaled: value, unit, scaler, scaler source), its slots written directly.
+
+    The frozen dataclass's constructor writes each of its nine fields through
+    object.__setattr__ and costs more than the rest of a register's decoding; it does
+    nothing else (no __post_init__, checked above), so the object built here is the same
+    (tests/meter_protocols/dlms/test_fast_paths.py compares them)."""
+    obj: CosemObject = _new_object(CosemObject)
+    value, unit, scaler, source = scaled
+    _SET_NAME(obj, name)
+    _SET_CLASS(obj, class_id)
+    _SET_TAG(obj, data.tag)
+    _SET_SIZE(obj, data.size)
+    _SET_VALUE(obj, value)
+    _SET_UNIT(obj, unit)
+    _SET_SCALER(obj, scaler)
+    _SET_SOURCE(obj, source)
+    _SET_EXTRA(obj, extra)
+    return obj
+
+
 def text_of(data: Data) -> str:
     """A string value as text: printable ASCII decoded (trailing NULs dropped), else hex."""
     raw = data.value
@@ -232,8 +267,8 @@ class ReadingBuilder:
             scaled = _scaled(raw, scaler)
             if known.counted and short not in values and math.isfinite(scaled):
                 values[short] = scaled
-            return CosemObject(name, class_id, data.tag, data.size, _finite(raw), unit,
-                               scaler, source, self._extra(item)), None
+            return _register(name, class_id, data, (_finite(raw), unit, scaler, source),
+                             self._extra(item)), None
         return CosemObject(name, class_id, data.tag, data.size, _shown(data),
                            extra=self._extra(item)), None
 
