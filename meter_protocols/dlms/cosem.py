@@ -225,7 +225,8 @@ def _named(body: Data) -> PushContent | None:
                 and raw[5] == 0xFF and raw[0] <= 15:  # is_logical_name, inlined
             pending = _obis(raw)
             last = None
-        elif tag == _STRUCTURE and is_scaler_unit(token):
+        elif tag == _STRUCTURE and len(inner := token.items) == 2 \
+                and inner[0].tag == _INT8 and inner[1].tag == _ENUM:  # is_scaler_unit
             if last is not None and last[2] is None:
                 last[2], last[3] = _scaler_unit(token)
         elif pending is not None:

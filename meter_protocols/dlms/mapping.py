@@ -48,6 +48,9 @@ from meter_protocols.vendors import vendor_for
 _DIGITS: Final = re.compile(r"[0-9]+")
 _LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
 _DATE_TIME: Final = int(Tag.DATE_TIME)
+#: The tags a date-time can come as.
+_DATE_TAGS: Final = frozenset((Tag.DATE_TIME, Tag.OCTET_STRING))
+_NUMBERS: Final = (int, float)
 _OCTETS: Final = int(Tag.OCTET_STRING)
 _POWERS: Final = frozenset(("1.7.0", "2.7.0"))
 _NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -234,7 +237,7 @@ class ReadingBuilder:
                 ) -> tuple[CosemObject, datetime | None]:
         data = item.data
         raw = data.value
-        date_time = _is_date_time(item, known)
+        date_time = data.tag in _DATE_TAGS and _is_date_time(item, known)
         class_id = item.class_id
         if class_id is None:  # the class rules of the module's docstring
             class_id = 8 if date_time else 3 if data.is_number and (
@@ -256,10 +259,11 @@ class ReadingBuilder:
                     extra = {"time_zone": stamp.deviation, "status": stamp.status}
             return CosemObject(name, class_id, data.tag, data.size, shown,
                                extra=MappingProxyType(extra)), moment
-        numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+        numeric = isinstance(raw, _NUMBERS) and not isinstance(raw, bool)
         if class_id == 1 and numeric and known.sub_meter:
             class_id = 4 if item.extra.get("capture_time") is not None else 3
-        if class_id in (3, 4) and isinstance(raw, int | float) and not isinstance(raw, bool):
+        if numeric and class_id in (3, 4):
+            assert isinstance(raw, _NUMBERS)  # for the type checker: numeric says so
             short = known.short
             scaler, source = self.resolver.resolve(short, raw, meter=item.scaler,
                                                    layout=item.layout_scaler)
@@ -268,7 +272,7 @@ class ReadingBuilder:
             if known.counted and short not in values and math.isfinite(scaled):
                 values[short] = scaled
             return _register(name, class_id, data, (_finite(raw), unit, scaler, source),
-                             self._extra(item)), None
+                             self._extra(item) if item.extra else _NO_EXTRA), None
         return CosemObject(name, class_id, data.tag, data.size, _shown(data),
                            extra=self._extra(item)), None
 
