@@ -239,7 +239,11 @@ def _container(tag: int, buf: bytes, pos: int, depth: int) -> tuple[Data, int]:
     if depth >= MAX_DEPTH:
         raise AxdrError("values nested too deep")
     size_total = len(buf)
-    count, pos = decode_length(buf, pos)
+    if pos < size_total and buf[pos] < 0x80:  # a one-byte count (decode_length, inlined)
+        count = buf[pos]
+        pos += 1
+    else:
+        count, pos = decode_length(buf, pos)
     if count > size_total - pos:  # every element takes at least one byte
         raise AxdrIncomplete(f"{count} elements cannot fit in {size_total - pos} bytes")
     items: list[Data] = []
