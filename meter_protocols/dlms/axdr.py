@@ -126,6 +126,8 @@ _FIXED: Final[dict[int, tuple[int, struct.Struct | None]]] = {
 _NUMERIC_TAGS: Final = frozenset(
     t for t, (_, fmt) in _FIXED.items() if fmt is not None and t != Tag.ENUM
 )
+#: The tags whose values are numbers (Data.is_number).
+NUMERIC_TAGS: Final = _NUMERIC_TAGS
 _STRING_TAGS: Final = frozenset((Tag.OCTET_STRING, Tag.VISIBLE_STRING, Tag.UTF8_STRING))
 _CONTAINER_TAGS: Final = frozenset((Tag.ARRAY, Tag.STRUCTURE, Tag.COMPACT_ARRAY))
 

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from meter_protocols.dlms import cosem_time, units
-from meter_protocols.dlms.axdr import Data, Tag
+from meter_protocols.dlms.axdr import NUMERIC_TAGS, Data, Tag
 from meter_protocols.dlms.cosem import PushContent, PushedItem
 from meter_protocols.dlms.facts import ObisFacts, facts
 from meter_protocols.dlms.scalers import CURRENT_CODES, ScalerResolver
@@ -143,8 +143,29 @@ class ReadingBuilder:
         tariff: int | None = None
         names: dict[str, str] = {}
         power_tags: set[int | None] = set()
+        resolve = self.resolver.resolve
         for item in content.items:
-            known = facts(item.obis)
+            obis, data, class_id, _, meter_scaler, meter_unit, layout_scaler, extra = item
+            known = facts(obis)
+            raw = data.value
+            if (class_id is None and not extra and data.tag in NUMERIC_TAGS
+                    and not known.sub_meter and isinstance(raw, _NUMBERS)
+                    and not isinstance(raw, bool)
+                    and (obis.a == 1 or meter_scaler is not None or layout_scaler is not None)):
+                # A register whose class the frame does not say (class 3 by the rules
+                # above), most of a push: _object's register path, inlined, and nothing
+                # else of this loop applies to it.
+                short = known.short
+                scaler, source = resolve(short, raw, meter=meter_scaler, layout=layout_scaler)
+                scaled = _scaled(raw, scaler)
+                if known.counted and short not in values and math.isfinite(scaled):
+                    values[short] = scaled
+                unit = meter_unit if meter_unit is not None else known.unit
+                objects.append(_register(known.reduced, 3, data,
+                                         (_finite(raw), unit, scaler, source), _NO_EXTRA))
+                if short in _POWERS:
+                    power_tags.add(data.tag)
+                continue
             obj, moment = self._object(item, known, values)
             objects.append(obj)
             short = known.short
