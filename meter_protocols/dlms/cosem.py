@@ -210,9 +210,44 @@ CLOCK = Obis(0, 0, 1, 0, 0)
 METER_NUMBER = Obis(0, 0, 96, 1, 0)
 
 
+def _structured(body: Data) -> list[PushedItem] | None:
+    """The pairing of a push whose every element is a structure {logical name, value} or
+    {logical name, value, scaler_unit} with a scalar value (Aidon, Iskra, many others),
+    read element by element; None for any other body.
+
+    For such a body the token walk yields name, value[, scaler_unit] per element, so the
+    search below pairs exactly these, with nothing leading or trailing; a value that is a
+    container or looks like a logical name would be paired otherwise, and sends the body
+    to the search."""
+    if body.tag not in _NESTED:
+        return None
+    items = []
+    for element in body.items:
+        parts = element.items
+        if element.tag != _STRUCTURE or not 2 <= len(parts) <= 3:
+            return None
+        name, value = parts[0], parts[1]
+        raw = name.value
+        if not (name.tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6
+                and raw[5] == 0xFF and raw[0] <= 15) or value.tag in _NESTED \
+                or is_logical_name(value):
+            return None
+        scaler = unit = None
+        if len(parts) == 3:
+            if not is_scaler_unit(parts[2]):
+                return None
+            scaler, unit = _scaler_unit(parts[2])
+        items.append(_new_item(PushedItem,
+                               (_obis(raw), value, None, 2, scaler, unit, None, _EMPTY)))
+    return items
+
+
 def _named(body: Data) -> PushContent | None:
     leading: list[Data] = []
     trailing: list[Data] = []
+    structured = _structured(body)
+    if structured is not None:
+        return _named_items(structured, leading, trailing)
     pending: Obis | None = None
     # Each item as [obis, value, scaler, unit] until the end: a scaler_unit after a value
     # completes it in place instead of building the item twice.
@@ -240,6 +275,13 @@ def _named(body: Data) -> PushContent | None:
             trailing.append(token)
     items = [_new_item(PushedItem, (obis, value, None, 2, scaler, unit, None, _EMPTY))
              for obis, value, scaler, unit in found]
+    return _named_items(items, leading, trailing)
+
+
+def _named_items(items: list[PushedItem], leading: list[Data],
+                 trailing: list[Data]) -> PushContent | None:
+    """The named-values content from the paired items and the unnamed tokens before the
+    first (leading) and after the last (trailing)."""
     if not items:
         return None
     layout = "named-values"

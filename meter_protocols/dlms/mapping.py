@@ -271,13 +271,12 @@ class ReadingBuilder:
                                extra=MappingProxyType({"push_object_list": list(listing)})
                                ), None
         if date_time and isinstance(raw, bytes):
-            moment = cosem_time.parse(raw, self.zone)
+            stamp = cosem_time.CosemDateTime.from_bytes(raw)  # read once (cosem_time.parse)
+            moment = stamp.to_datetime(self.zone) if stamp is not None else None
             shown = cosem_time.iso_local(moment, self.zone) if moment else raw.hex().upper()
             extra: dict[str, Any] = {}
-            if class_id == 8:
-                stamp = cosem_time.CosemDateTime.from_bytes(raw)
-                if stamp is not None:
-                    extra = {"time_zone": stamp.deviation, "status": stamp.status}
+            if class_id == 8 and stamp is not None:
+                extra = {"time_zone": stamp.deviation, "status": stamp.status}
             return CosemObject(name, class_id, data.tag, data.size, shown,
                                extra=MappingProxyType(extra)), moment
         numeric = isinstance(raw, _NUMBERS) and not isinstance(raw, bool)
