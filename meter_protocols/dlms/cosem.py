@@ -221,24 +221,34 @@ def _structured(body: Data) -> list[PushedItem] | None:
     to the search."""
     if body.tag not in _NESTED:
         return None
-    items = []
-    for element in body.items:
-        parts = element.items
-        if element.tag != _STRUCTURE or not 2 <= len(parts) <= 3:
+    items: list[PushedItem] = []
+    append = items.append
+    for tag, parts, _ in body.items:  # Data unpacked: tag, value, size
+        if tag != _STRUCTURE or not isinstance(parts, tuple) or not 2 <= len(parts) <= 3:
             return None
-        name, value = parts[0], parts[1]
-        raw = name.value
-        if not (name.tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6
-                and raw[5] == 0xFF and raw[0] <= 15) or value.tag in _NESTED \
-                or is_logical_name(value):
+        name_tag, name, _ = parts[0]
+        value = parts[1]
+        value_tag, raw, _ = value
+        if not (name_tag == _OCTETS and isinstance(name, bytes) and len(name) == 6
+                and name[5] == 0xFF and name[0] <= 15) or value_tag in _NESTED \
+                or (value_tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6
+                    and raw[5] == 0xFF and raw[0] <= 15):  # is_logical_name, inlined
             return None
         scaler = unit = None
         if len(parts) == 3:
-            if not is_scaler_unit(parts[2]):
+            unit_tag, pair, _ = parts[2]
+            if unit_tag != _STRUCTURE or not isinstance(pair, tuple) or len(pair) != 2:
                 return None
-            scaler, unit = _scaler_unit(parts[2])
-        items.append(_new_item(PushedItem,
-                               (_obis(raw), value, None, 2, scaler, unit, None, _EMPTY)))
+            (scaler_tag, scaler, _), (enum_tag, unit, _) = pair
+            if scaler_tag != _INT8 or enum_tag != _ENUM:  # not a scaler_unit
+                return None
+            if not isinstance(scaler, int):  # _scaler_unit
+                scaler = None
+            if not isinstance(unit, int):
+                unit = None
+        obis = _OBIS_CACHE.get(name)
+        append(_new_item(PushedItem, (obis if obis is not None else _obis(name), value,
+                                      None, 2, scaler, unit, None, _EMPTY)))
     return items
 
 
