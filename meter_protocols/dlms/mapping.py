@@ -51,6 +51,7 @@ _DATE_TIME: Final = int(Tag.DATE_TIME)
 #: The tags a date-time can come as.
 _DATE_TAGS: Final = frozenset((Tag.DATE_TIME, Tag.OCTET_STRING))
 _NUMBERS: Final = (int, float)
+_PRINTABLE: Final = bytes(range(0x20, 0x7F))
 _OCTETS: Final = int(Tag.OCTET_STRING)
 _POWERS: Final = frozenset(("1.7.0", "2.7.0"))
 _NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -73,17 +74,18 @@ _FIELDS: Final = ("logical_name", "class_id", "tag", "size", "value", "unit", "s
                   "scaler_source", "extra")
 if tuple(f.name for f in dataclasses.fields(CosemObject)) != _FIELDS \
         or hasattr(CosemObject, "__post_init__"):  # pragma: no cover - a change to readings
-    raise RuntimeError("CosemObject changed: _register must follow it")
+    raise RuntimeError("CosemObject changed: _cosem_object must follow it")
 _SET_NAME, _SET_CLASS, _SET_TAG, _SET_SIZE, _SET_VALUE, _SET_UNIT, _SET_SCALER, \
     _SET_SOURCE, _SET_EXTRA = (getattr(CosemObject, name).__set__ for name in _FIELDS)
 _new_object: Final = object.__new__
 
 
-def _register(name: str, class_id: int, data: Data,
-              scaled: tuple[int | float | None, int | None, int, ScalerSource],
+def _cosem_object(name: str, class_id: int, data: Data,
+              scaled: tuple[int | float | str | None, int | None, int | None,
+                            ScalerSource | None],
               extra: Mapping[str, Any]) -> CosemObject:
-    """CosemObject(name, class_id, data.tag, data.size, *scaled, extra) for a register
-    (scaled: value, unit, scaler, scaler source), its slots written directly.
+    """CosemObject(name, class_id, data.tag, data.size, *scaled, extra): an object of
+    the frame (scaled: value, unit, scaler, scaler source), its slots written directly.
 
     The frozen dataclass's constructor writes each of its nine fields through
     object.__setattr__ and costs more than the rest of a register's decoding; it does
@@ -110,7 +112,7 @@ def text_of(data: Data) -> str:
         return raw.rstrip("\x00")
     if isinstance(raw, bytes):
         stripped = raw.rstrip(b"\x00")
-        if stripped and all(0x20 <= b < 0x7F for b in stripped):
+        if stripped and not stripped.translate(None, _PRINTABLE):  # all printable ASCII
             return stripped.decode("ascii")
         return raw.hex().upper()
     if isinstance(raw, bool):
@@ -161,7 +163,7 @@ class ReadingBuilder:
                 if known.counted and short not in values and math.isfinite(scaled):
                     values[short] = scaled
                 unit = meter_unit if meter_unit is not None else known.unit
-                objects.append(_register(known.reduced, 3, data,
+                objects.append(_cosem_object(known.reduced, 3, data,
                                          (_finite(raw), unit, scaler, source), _NO_EXTRA))
                 if short in _POWERS:
                     power_tags.add(data.tag)
@@ -277,8 +279,8 @@ class ReadingBuilder:
             extra: dict[str, Any] = {}
             if class_id == 8 and stamp is not None:
                 extra = {"time_zone": stamp.deviation, "status": stamp.status}
-            return CosemObject(name, class_id, data.tag, data.size, shown,
-                               extra=MappingProxyType(extra)), moment
+            return _cosem_object(name, class_id, data, (shown, None, None, None),
+                             MappingProxyType(extra)), moment
         numeric = isinstance(raw, _NUMBERS) and not isinstance(raw, bool)
         if class_id == 1 and numeric and known.sub_meter:
             class_id = 4 if item.extra.get("capture_time") is not None else 3
@@ -291,10 +293,10 @@ class ReadingBuilder:
             scaled = _scaled(raw, scaler)
             if known.counted and short not in values and math.isfinite(scaled):
                 values[short] = scaled
-            return _register(name, class_id, data, (_finite(raw), unit, scaler, source),
+            return _cosem_object(name, class_id, data, (_finite(raw), unit, scaler, source),
                              self._extra(item) if item.extra else _NO_EXTRA), None
-        return CosemObject(name, class_id, data.tag, data.size, _shown(data),
-                           extra=self._extra(item)), None
+        return _cosem_object(name, class_id, data, (_shown(data), None, None, None),
+                         self._extra(item) if item.extra else _NO_EXTRA), None
 
     def _extra(self, item: PushedItem) -> Mapping[str, Any]:
         if not item.extra:
