@@ -164,7 +164,7 @@ class ReadingBuilder:
                     values[short] = scaled
                 unit = meter_unit if meter_unit is not None else known.unit
                 objects.append(_cosem_object(known.reduced, 3, data,
-                                         (_finite(raw), unit, scaler, source), _NO_EXTRA))
+                                             (_finite(raw), unit, scaler, source), _NO_EXTRA))
                 if short in _POWERS:
                     power_tags.add(data.tag)
                 continue
@@ -280,7 +280,7 @@ class ReadingBuilder:
             if class_id == 8 and stamp is not None:
                 extra = {"time_zone": stamp.deviation, "status": stamp.status}
             return _cosem_object(name, class_id, data, (shown, None, None, None),
-                             MappingProxyType(extra)), moment
+                                 MappingProxyType(extra)), moment
         numeric = isinstance(raw, _NUMBERS) and not isinstance(raw, bool)
         if class_id == 1 and numeric and known.sub_meter:
             class_id = 4 if item.extra.get("capture_time") is not None else 3
@@ -294,9 +294,9 @@ class ReadingBuilder:
             if known.counted and short not in values and math.isfinite(scaled):
                 values[short] = scaled
             return _cosem_object(name, class_id, data, (_finite(raw), unit, scaler, source),
-                             self._extra(item) if item.extra else _NO_EXTRA), None
+                                 self._extra(item) if item.extra else _NO_EXTRA), None
         return _cosem_object(name, class_id, data, (_shown(data), None, None, None),
-                         self._extra(item) if item.extra else _NO_EXTRA), None
+                             self._extra(item) if item.extra else _NO_EXTRA), None
 
     def _extra(self, item: PushedItem) -> Mapping[str, Any]:
         if not item.extra:
