@@ -81,9 +81,9 @@ _new_object: Final = object.__new__
 
 
 def _cosem_object(name: str, class_id: int, data: Data,
-              scaled: tuple[int | float | str | None, int | None, int | None,
-                            ScalerSource | None],
-              extra: Mapping[str, Any]) -> CosemObject:
+                  scaled: tuple[int | float | str | None, int | None, int | None,
+                                ScalerSource | None],
+                  extra: Mapping[str, Any]) -> CosemObject:
     """CosemObject(name, class_id, data.tag, data.size, *scaled, extra): an object of
     the frame (scaled: value, unit, scaler, scaler source), its slots written directly.
 
