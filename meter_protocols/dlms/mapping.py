@@ -52,6 +52,7 @@ _DATE_TIME: Final = int(Tag.DATE_TIME)
 _DATE_TAGS: Final = frozenset((Tag.DATE_TIME, Tag.OCTET_STRING))
 _NUMBERS: Final = (int, float)
 _PRINTABLE: Final = bytes(range(0x20, 0x7F))
+_METER: Final = ScalerSource.METER
 _OCTETS: Final = int(Tag.OCTET_STRING)
 _POWERS: Final = frozenset(("1.7.0", "2.7.0"))
 _NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -146,6 +147,7 @@ class ReadingBuilder:
         names: dict[str, str] = {}
         power_tags: set[int | None] = set()
         resolve = self.resolver.resolve
+        meter_wins = self.resolver.meter_wins
         for item in content.items:
             obis, data, class_id, _, meter_scaler, meter_unit, layout_scaler, extra = item
             known = facts(obis)
@@ -158,8 +160,13 @@ class ReadingBuilder:
                 # above), most of a push: _object's register path, inlined, and nothing
                 # else of this loop applies to it.
                 short = known.short
-                scaler, source = resolve(short, raw, meter=meter_scaler, layout=layout_scaler)
-                scaled = _scaled(raw, scaler)
+                if meter_scaler is not None and meter_wins:  # resolve's answer, known
+                    scaler, source = meter_scaler, _METER
+                else:
+                    scaler, source = resolve(short, raw, meter=meter_scaler,
+                                             layout=layout_scaler)
+                scaled = float(raw) * 10 ** scaler if scaler >= 0 \
+                    else float(raw) / 10 ** -scaler  # _scaled, inlined
                 if known.counted and short not in values and math.isfinite(scaled):
                     values[short] = scaled
                 unit = meter_unit if meter_unit is not None else known.unit

@@ -141,6 +141,12 @@ class ScalerResolver:
         self._custom = config.custom_table()
         self._learned.clear()
 
+    @property
+    def meter_wins(self) -> bool:
+        """Whether a scaler the meter sends is the one used (no custom list to override
+        it): then resolve(short, raw, meter=s) is (s, METER) for any s not None."""
+        return not (self._config.set is _CUSTOM and self._custom)
+
     def reset(self) -> None:
         """Forget the automatic decisions (a new meter, new settings)."""
         self._learned.clear()
