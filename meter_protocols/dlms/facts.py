@@ -30,16 +30,16 @@ class ObisFacts(NamedTuple):
 _NUMERIC: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 #: By id() of the Obis, holding the Obis itself (so its id cannot be reused while cached):
 #: an id lookup costs less than hashing the dataclass.
-_CACHE: dict[int, tuple[Obis, ObisFacts]] = {}
-_CACHE_MAX: Final = 4096
+BY_ID: dict[int, tuple[Obis, ObisFacts]] = {}
+BY_ID_MAX: Final = 4096
 
 
 def facts(obis: Obis) -> ObisFacts:
-    entry = _CACHE.get(id(obis))
+    entry = BY_ID.get(id(obis))
     if entry is not None and entry[0] is obis:
         return entry[1]
-    if len(_CACHE) >= _CACHE_MAX:  # bounded whatever a line sends
-        _CACHE.clear()
+    if len(BY_ID) >= BY_ID_MAX:  # bounded whatever a line sends
+        BY_ID.clear()
     short = obis.short
     info = CATALOGUE.get(short)
     electric = obis.a == 1
@@ -53,5 +53,5 @@ def facts(obis: Obis) -> ObisFacts:
         sub_meter=(obis.c, obis.d) == (24, 2),
         clock=(obis.c, obis.d, obis.e) == (1, 0, 0),
     )
-    _CACHE[id(obis)] = (obis, found)
+    BY_ID[id(obis)] = (obis, found)
     return found

@@ -33,6 +33,7 @@ from typing import Any, Final
 from meter_protocols.dlms import cosem_time, units
 from meter_protocols.dlms.axdr import NUMERIC_TAGS, Data, Tag
 from meter_protocols.dlms.cosem import PushContent, PushedItem
+from meter_protocols.dlms.facts import BY_ID as _FACTS
 from meter_protocols.dlms.facts import ObisFacts, facts
 from meter_protocols.dlms.scalers import CURRENT_CODES, ScalerResolver
 from meter_protocols.readings import (
@@ -150,7 +151,8 @@ class ReadingBuilder:
         meter_wins = self.resolver.meter_wins
         for item in content.items:
             obis, data, class_id, _, meter_scaler, meter_unit, layout_scaler, extra = item
-            known = facts(obis)
+            cached = _FACTS.get(id(obis))  # facts(obis), its lookup inlined
+            known = cached[1] if cached is not None and cached[0] is obis else facts(obis)
             raw = data.value
             if (class_id is None and not extra and data.tag in NUMERIC_TAGS
                     and not known.sub_meter and isinstance(raw, _NUMBERS)

@@ -129,10 +129,10 @@ def test_axdr_values_stay_immutable_and_hashable() -> None:
 
 
 def test_code_caches_are_bounded() -> None:
-    for n in range(facts._CACHE_MAX + 10):
+    for n in range(facts.BY_ID_MAX + 10):
         facts.facts(Obis(1, 0, n // 256, n % 256, 0))
         cosem._obis(bytes((1, 0, n // 256, n % 256, 0, 0xFF)))
-    assert len(facts._CACHE) <= facts._CACHE_MAX
+    assert len(facts.BY_ID) <= facts.BY_ID_MAX
     assert len(cosem._OBIS_CACHE) <= cosem._OBIS_CACHE_MAX
     # and a cached code still says what a fresh one does
     code = Obis(1, 0, 1, 8, 0)
