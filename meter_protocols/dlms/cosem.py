@@ -307,7 +307,8 @@ def _named_items(items: list[PushedItem], leading: list[Data],
         layout = "netznoe"
     list_version = ""
     for item in items:
-        if (item.obis.c, item.obis.d, item.obis.e) == (0, 2, 129):
+        obis = item.obis
+        if obis.c == 0 and obis.d == 2 and obis.e == 129:  # x-x:0.2.129
             list_version = _text(item.data)
             break
     if not list_version and leading:
