@@ -288,6 +288,11 @@ def _named(body: Data) -> PushContent | None:
     return _named_items(items, leading, trailing)
 
 
+def named_items(items: list[PushedItem]) -> PushContent | None:
+    """The named-values content of registers paired element-wise (structured.py)."""
+    return _named_items(items, [], [])
+
+
 def _named_items(items: list[PushedItem], leading: list[Data],
                  trailing: list[Data]) -> PushContent | None:
     """The named-values content from the paired items and the unnamed tokens before the

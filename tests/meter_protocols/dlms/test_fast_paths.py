@@ -6,6 +6,8 @@
   token stream as it was, so the search's answer for it is the reference.
 - COSEM objects are built by writing their slots (mapping._cosem_object): equal to the
   dataclass's own constructor, and still frozen.
+- The commonest push is read straight from its bytes (structured.py): the same registers
+  as the general path, on generated and damaged frames and on every DLMS profile.
 - A-XDR values are named tuples: immutable and hashable like the dataclass they replaced.
 - The per-code caches stay bounded whatever a line sends.
 """
@@ -19,13 +21,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meter_protocols.dlms import DlmsDecoder, DlmsKeys, apdu, axdr, cosem, facts, security
+from meter_protocols.dlms import (
+    DlmsDecoder,
+    DlmsKeys,
+    apdu,
+    axdr,
+    cosem,
+    facts,
+    security,
+    structured,
+)
 from meter_protocols.dlms.axdr import Data, Tag
 from meter_protocols.dlms.mapping import _cosem_object
 from meter_protocols.obis import Obis
-from meter_protocols.readings import CosemObject, FrameDecoded, ScalerSource
+from meter_protocols.readings import CosemObject, FrameDecoded, MeterProtocol, ScalerSource
 from meter_protocols.simulator.meter import VirtualMeter
-from meter_protocols.simulator.profiles import get_profile
+from meter_protocols.simulator.profiles import PROFILES, get_profile
 from meter_protocols.simulator.profiles_dlms import encoder_for
 
 
@@ -140,3 +151,92 @@ def test_code_caches_are_bounded() -> None:
     assert facts.facts(code).reduced == "1-0:1.8.0"
     assert facts.facts(code).counted
     assert not facts.facts(Obis(0, 0, 96, 1, 0)).counted
+
+
+# -- the commonest push read from its bytes (structured.py) ------------------------------
+
+_STAMP = bytes.fromhex("07e901010303351900ffc400")
+
+
+def _general(apdu_bytes: bytes) -> tuple[bytes, list[cosem.PushedItem]] | None:
+    """What the general path pairs element-wise in this APDU (None: it would not)."""
+    try:
+        notification = apdu.parse_notification(apdu_bytes)
+    except axdr.AxdrError:
+        return None
+    items = cosem._structured(notification.body)
+    return (notification.date_time, items) if items else None
+
+
+@given(_bodies, st.binary(max_size=3))
+def test_bytes_reader_is_the_general_path(body: Data, tail: bytes) -> None:
+    """On generated bodies (some not of the shape, some with bytes after them) the reader
+    gives exactly the general path's registers, or None where that path would not read
+    the body element-wise (the generated encodings are canonical: one-byte lengths)."""
+    frame = apdu.build_notification(7, _STAMP, body) + tail
+    assert structured.read(frame) == _general(frame)
+
+
+@given(st.data())
+def test_bytes_reader_on_damaged_pushes(data: st.DataObject) -> None:
+    """A real push cut short, with a byte changed or bytes added: never an exception, and
+    never a reading the general path would not give."""
+    frame = _plain_push(seed=data.draw(st.integers(0, 3)))
+    at = data.draw(st.integers(0, len(frame) - 1))
+    damaged = data.draw(st.sampled_from([
+        frame[:at],
+        frame[:at] + bytes((data.draw(st.integers(0, 255)),)) + frame[at + 1:],
+        frame + data.draw(st.binary(min_size=1, max_size=4)),
+    ]))
+    found = structured.read(damaged)
+    if found is not None:
+        assert found == _general(damaged)
+
+
+def _plain_push(seed: int) -> bytes:
+    profile = get_profile("iskra-am550")
+    assert profile.keys is not None
+    keys = DlmsKeys.from_hex(profile.keys.encryption_key, profile.keys.authentication_key)
+    raw_profile = dataclasses.replace(profile,
+                                      encoder=lambda p: encoder_for(p, framing="raw"))
+    meter = VirtualMeter(raw_profile, seed=seed, start=1_735_700_000.0)
+    at = meter.next_push_at()
+    assert at is not None
+    plain, _ = security.decrypt(security.parse_ciphered(meter.push(at)), keys)
+    return plain
+
+
+def test_bytes_reader_takes_the_benchmark_push() -> None:
+    frame = _plain_push(seed=5)
+    found = structured.read(frame)
+    assert found is not None
+    assert len(found[1]) == 19
+    assert found == _general(frame)
+
+
+@pytest.mark.parametrize("name", sorted(
+    n for n, p in PROFILES.items() if p.protocol is MeterProtocol.DLMS))
+def test_every_dlms_profile_decodes_the_same_without_the_fast_reader(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the layout (the fast reader's or another), the decoder's events are the
+    ones the general path gives; a push of another shape is still found."""
+    profile = PROFILES[name]
+    keys = DlmsKeys.from_hex(profile.keys.encryption_key, profile.keys.authentication_key) \
+        if profile.keys else None
+
+    def decode(fast: bool) -> list[object]:
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(structured, "read", lambda _apdu: None)
+            meter = VirtualMeter(profile, seed=11, start=1_735_700_000.0)
+            decoder = DlmsDecoder(keys=keys)
+            events: list[object] = []
+            for _ in range(6):
+                at = meter.next_push_at()
+                assert at is not None
+                events += decoder.feed(meter.push(at))
+            return events
+
+    with_reader, without = decode(fast=True), decode(fast=False)
+    assert with_reader == without
+    assert any(isinstance(e, FrameDecoded) for e in with_reader)
