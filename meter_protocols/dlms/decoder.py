@@ -52,19 +52,6 @@ _RAW_KEPT = 8
 _LinkItem = HdlcFrame | MbusFrame | LinkMessage | Problem
 
 
-#: The problem a failed decryption is, by its error (others: MALFORMED).
-_SECURITY_PROBLEMS: tuple[tuple[type[security.SecurityError], ProblemKind], ...] = (
-    (security.KeyRequiredError, ProblemKind.KEY_REQUIRED),
-    (security.DecryptionError, ProblemKind.DECRYPTION_FAILED),
-)
-
-
-def _state(envelope: security.CipheredApdu, *, verified: bool) -> SecurityState:
-    return SecurityState(True, envelope.encrypted, envelope.authenticated, verified,
-                         envelope.security_control, envelope.system_title,
-                         envelope.invocation_counter)
-
-
 class DlmsDecoder:
     protocol = MeterProtocol.DLMS
 
@@ -332,15 +319,22 @@ class DlmsDecoder:
                 envelope = security.parse_ciphered(apdu)
             except AxdrError as exc:
                 return [broken(exc, apdu, segments, "ciphered APDU")]
+            self.security = SecurityState(True, envelope.encrypted, envelope.authenticated,
+                                          False, envelope.security_control,
+                                          envelope.system_title, envelope.invocation_counter)
             try:
-                plain, verified = security.decrypt(envelope, self._keys)
+                apdu, verified = security.decrypt(envelope, self._keys)
+            except security.KeyRequiredError as exc:
+                return [problem(ProblemKind.KEY_REQUIRED, str(exc), apdu[:32])]
+            except security.DecryptionError as exc:
+                return [problem(ProblemKind.DECRYPTION_FAILED, str(exc), apdu[:32])]
             except security.SecurityError as exc:
-                self.security = _state(envelope, verified=False)
-                kind = next((found for error, found in _SECURITY_PROBLEMS
-                             if isinstance(exc, error)), ProblemKind.MALFORMED)
-                return [problem(kind, str(exc), apdu[:32])]
-            self.security = _state(envelope, verified=verified)  # once the tag is checked
-            apdu = plain
+                return [problem(ProblemKind.MALFORMED, str(exc), apdu[:32])]
+            if verified:
+                self.security = SecurityState(True, envelope.encrypted, envelope.authenticated,
+                                              True, envelope.security_control,
+                                              envelope.system_title,
+                                              envelope.invocation_counter)
             if not apdu:  # security header and tag, nothing inside
                 return [problem(ProblemKind.MALFORMED, "ciphered APDU without content",
                                 envelope.system_title)]
