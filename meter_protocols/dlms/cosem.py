@@ -266,7 +266,7 @@ def _named(body: Data) -> PushContent | None:
     for token in _tokens(body):
         tag = token.tag
         raw = token.value
-        if tag == _OCTETS and token.size == 6 and isinstance(raw, bytes) \
+        if tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6 \
                 and raw[5] == 0xFF and raw[0] <= 15:  # is_logical_name, inlined
             pending = _obis(raw)
             last = None
