@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from meter_protocols.dlms import axdr, cosem
 from meter_protocols.dlms.apdu import DATA_NOTIFICATION, _date_time
-from meter_protocols.dlms.axdr import AxdrError, Tag
+from meter_protocols.dlms.axdr import AxdrError, Data, Tag
 from meter_protocols.dlms.cosem import PushedItem
 
 _ARRAY = int(Tag.ARRAY)
@@ -44,8 +44,9 @@ def read(apdu: bytes) -> tuple[bytes, list[PushedItem]] | None:
     pos += 2
     items: list[PushedItem] = []
     append = items.append
-    new = cosem._new_item
+    new = cosem._new_item  # tuple.__new__, for Data as for PushedItem
     empty = cosem._EMPTY
+    numbers = axdr._NUMBERS.get
     for _ in range(count):
         # 02 02|03 09 06 <name>: a structure of two or three, a logical name first
         if pos + 11 > n or apdu[pos] != _STRUCTURE or apdu[pos + 2] != _OCTETS \
@@ -56,14 +57,23 @@ def read(apdu: bytes) -> tuple[bytes, list[PushedItem]] | None:
         if parts not in (2, 3) or name[5] != 0xFF or name[0] > 15:
             return None
         value_tag = apdu[pos + 10]
-        if value_tag in (_ARRAY, _STRUCTURE):
+        number = numbers(value_tag)
+        if number is not None:  # most values: axdr's container loop does the same
+            size, unpack = number
+            end = pos + 11 + size
+            if end > n:
+                return None
+            value = new(Data, (value_tag, unpack(apdu, pos + 11)[0], size))
+            pos = end
+        elif value_tag in (_ARRAY, _STRUCTURE):
             return None
-        try:
-            value, pos = axdr._payload(value_tag, apdu, pos + 11, _VALUE_DEPTH)
-        except AxdrError:
-            return None
-        if cosem.is_logical_name(value):
-            return None
+        else:
+            try:
+                value, pos = axdr._payload(value_tag, apdu, pos + 11, _VALUE_DEPTH)
+            except AxdrError:
+                return None
+            if cosem.is_logical_name(value):
+                return None
         scaler = unit = None
         if parts == 3:
             if pos + 6 > n or apdu[pos] != _STRUCTURE or apdu[pos + 1] != 2 \
