@@ -14,9 +14,9 @@ The common push layouts, tried in this order:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from meter_protocols.dlms import compact, layouts
 from meter_protocols.dlms.axdr import Data, Tag
@@ -24,11 +24,19 @@ from meter_protocols.dlms.compact import is_date_time
 from meter_protocols.obis import Obis
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+# Tags as plain ints: an IntEnum member looked up on its class costs several times a
+# global's lookup, and these are compared for every value of every push.
+_OCTETS: Final = int(Tag.OCTET_STRING)
+_STRUCTURE: Final = int(Tag.STRUCTURE)
+_INT8: Final = int(Tag.INT8)
+_ENUM: Final = int(Tag.ENUM)
 
 
-@dataclass(frozen=True, slots=True)
-class PushedItem:
-    """One value of the push, with what the frame (or a known layout) says about it."""
+class PushedItem(NamedTuple):
+    """One value of the push, with what the frame (or a known layout) says about it.
+
+    A named tuple: a push makes one per register, and a frozen dataclass's constructor
+    cost more than the rest of the layout search."""
 
     obis: Obis
     data: Data
@@ -37,7 +45,7 @@ class PushedItem:
     scaler: int | None = None  # the meter's own scaler_unit
     unit: int | None = None
     layout_scaler: int | None = None  # from a known layout table
-    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    extra: Mapping[str, Any] = _EMPTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +59,14 @@ class PushContent:
 
 def is_logical_name(value: Data) -> bool:
     raw = value.value
-    return (value.tag == Tag.OCTET_STRING and isinstance(raw, bytes) and len(raw) == 6
+    return (value.tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6
             and raw[5] == 0xFF and raw[0] <= 15)
 
 
 def is_scaler_unit(value: Data) -> bool:
     items = value.items
-    return (value.tag == Tag.STRUCTURE and len(items) == 2 and items[0].tag == Tag.INT8
-            and items[1].tag == Tag.ENUM)
+    return (value.tag == _STRUCTURE and len(items) == 2 and items[0].tag == _INT8
+            and items[1].tag == _ENUM)
 
 
 def outline(body: Data) -> str:
@@ -155,46 +163,140 @@ def _scaler_unit(value: Data | None) -> tuple[int | None, int | None]:
 
 def _tokens(value: Data, depth: int = 0, out: list[Data] | None = None) -> list[Data]:
     """Leaves in document order; scaler_unit structures stay whole. (A list filled by plain
-    recursion: nested generators cost a resumption per level for every leaf.)"""
+    recursion, which only containers enter: a call per leaf cost more than the leaf.)"""
     if out is None:
         out = []
-    if value.tag in (Tag.STRUCTURE, Tag.ARRAY) and not is_scaler_unit(value) and depth < 8:
-        for item in value.items:
-            _tokens(item, depth + 1, out)
+    if value.tag in _NESTED and depth < _TOKEN_DEPTH and not is_scaler_unit(value):
+        _leaves(value.items, depth + 1, out)
     else:
         out.append(value)
     return out
+
+
+def _leaves(items: tuple[Data, ...], depth: int, out: list[Data]) -> None:
+    """_tokens of each of `items` (at `depth`), with the scaler_unit test inlined."""
+    append = out.append
+    for item in items:
+        if item.tag not in _NESTED:
+            append(item)
+            continue
+        inner = item.items
+        if depth >= _TOKEN_DEPTH or (item.tag == _STRUCTURE and len(inner) == 2
+                                     and inner[0].tag == _INT8 and inner[1].tag == _ENUM):
+            append(item)  # too deep to open, or a scaler_unit (is_scaler_unit, inlined)
+        else:
+            _leaves(inner, depth + 1, out)
+
+
+_NESTED: Final = frozenset((Tag.STRUCTURE, Tag.ARRAY))
+#: Builds a PushedItem from all its fields without NamedTuple's argument handling.
+_new_item: Final = tuple.__new__
+_TOKEN_DEPTH: Final = 8
+#: Logical names seen, as Obis (a meter repeats the same few dozen in every push).
+_OBIS_CACHE: dict[bytes, Obis] = {}
+_OBIS_CACHE_MAX: Final = 4096
+
+
+def _obis(raw: bytes) -> Obis:
+    found = _OBIS_CACHE.get(raw)
+    if found is None:
+        if len(_OBIS_CACHE) >= _OBIS_CACHE_MAX:  # bounded whatever a line sends
+            _OBIS_CACHE.clear()
+        found = _OBIS_CACHE[raw] = Obis.from_bytes(raw)
+    return found
 
 
 CLOCK = Obis(0, 0, 1, 0, 0)
 METER_NUMBER = Obis(0, 0, 96, 1, 0)
 
 
+def _structured(body: Data) -> list[PushedItem] | None:
+    """The pairing of a push whose every element is a structure {logical name, value} or
+    {logical name, value, scaler_unit} with a scalar value (Aidon, Iskra, many others),
+    read element by element; None for any other body.
+
+    For such a body the token walk yields name, value[, scaler_unit] per element, so the
+    search below pairs exactly these, with nothing leading or trailing; a value that is a
+    container or looks like a logical name would be paired otherwise, and sends the body
+    to the search."""
+    if body.tag not in _NESTED:
+        return None
+    items: list[PushedItem] = []
+    append = items.append
+    for tag, parts, _ in body.items:  # Data unpacked: tag, value, size
+        if tag != _STRUCTURE or not isinstance(parts, tuple) or not 2 <= len(parts) <= 3:
+            return None
+        name_tag, name, _ = parts[0]
+        value = parts[1]
+        value_tag, raw, _ = value
+        if not (name_tag == _OCTETS and isinstance(name, bytes) and len(name) == 6
+                and name[5] == 0xFF and name[0] <= 15) or value_tag in _NESTED \
+                or (value_tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6
+                    and raw[5] == 0xFF and raw[0] <= 15):  # is_logical_name, inlined
+            return None
+        scaler = unit = None
+        if len(parts) == 3:
+            unit_tag, pair, _ = parts[2]
+            if unit_tag != _STRUCTURE or not isinstance(pair, tuple) or len(pair) != 2:
+                return None
+            (scaler_tag, scaler, _), (enum_tag, unit, _) = pair
+            if scaler_tag != _INT8 or enum_tag != _ENUM:  # not a scaler_unit
+                return None
+            if not isinstance(scaler, int):  # _scaler_unit
+                scaler = None
+            if not isinstance(unit, int):
+                unit = None
+        obis = _OBIS_CACHE.get(name)
+        append(_new_item(PushedItem, (obis if obis is not None else _obis(name), value,
+                                      None, 2, scaler, unit, None, _EMPTY)))
+    return items
+
+
 def _named(body: Data) -> PushContent | None:
     leading: list[Data] = []
     trailing: list[Data] = []
-    items: list[PushedItem] = []
+    structured = _structured(body)
+    if structured is not None:
+        return _named_items(structured, leading, trailing)
     pending: Obis | None = None
-    last: PushedItem | None = None
+    # Each item as [obis, value, scaler, unit] until the end: a scaler_unit after a value
+    # completes it in place instead of building the item twice.
+    found: list[list[Any]] = []
+    last: list[Any] | None = None
     for token in _tokens(body):
-        if is_logical_name(token):
-            assert isinstance(token.value, bytes)
-            pending = Obis.from_bytes(token.value)
+        tag = token.tag
+        raw = token.value
+        if tag == _OCTETS and isinstance(raw, bytes) and len(raw) == 6 \
+                and raw[5] == 0xFF and raw[0] <= 15:  # is_logical_name, inlined
+            pending = _obis(raw)
             last = None
-        elif is_scaler_unit(token):
-            if last is not None and last.scaler is None:
-                scaler, unit = _scaler_unit(token)
-                last = PushedItem(last.obis, last.data, last.class_id, 2, scaler, unit)
-                items[-1] = last
+        elif tag == _STRUCTURE and len(inner := token.items) == 2 \
+                and inner[0].tag == _INT8 and inner[1].tag == _ENUM:  # is_scaler_unit
+            if last is not None and last[2] is None:
+                last[2], last[3] = _scaler_unit(token)
         elif pending is not None:
-            last = PushedItem(pending, token)
-            items.append(last)
+            last = [pending, token, None, None]
+            found.append(last)
             pending = None
             trailing.clear()
-        elif not items:
+        elif not found:
             leading.append(token)
         else:
             trailing.append(token)
+    items = [_new_item(PushedItem, (obis, value, None, 2, scaler, unit, None, _EMPTY))
+             for obis, value, scaler, unit in found]
+    return _named_items(items, leading, trailing)
+
+
+def named_items(items: list[PushedItem]) -> PushContent | None:
+    """The named-values content of registers paired element-wise (structured.py)."""
+    return _named_items(items, [], [])
+
+
+def _named_items(items: list[PushedItem], leading: list[Data],
+                 trailing: list[Data]) -> PushContent | None:
+    """The named-values content from the paired items and the unnamed tokens before the
+    first (leading) and after the last (trailing)."""
     if not items:
         return None
     layout = "named-values"
@@ -210,7 +312,8 @@ def _named(body: Data) -> PushContent | None:
         layout = "netznoe"
     list_version = ""
     for item in items:
-        if (item.obis.c, item.obis.d, item.obis.e) == (0, 2, 129):
+        obis = item.obis
+        if obis.c == 0 and obis.d == 2 and obis.e == 129:  # x-x:0.2.129
             list_version = _text(item.data)
             break
     if not list_version and leading:

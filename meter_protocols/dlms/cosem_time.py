@@ -11,11 +11,21 @@ write it that way.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 NOT_SPECIFIED_DEVIATION = -0x8000
 DST_ACTIVE = 0x80
+#: Month and day values that say "not specified" (0xFD, 0xFE: DST end/begin, last day).
+_UNSET_DAY = frozenset((0xFF, 0xFD, 0xFE))
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed(deviation: int) -> timezone:
+    """The fixed zone of a deviation (minutes to add to local time for UTC); a meter sends
+    one or two, so each push need not build its own."""
+    return timezone(timedelta(minutes=-deviation))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,22 +45,21 @@ class CosemDateTime:
     def from_bytes(cls, raw: bytes) -> CosemDateTime | None:
         if len(raw) != 12:
             return None
-
-        def field(value: int, *unset: int) -> int | None:
-            return None if value in unset else value
-
         deviation = int.from_bytes(raw[9:11], "big", signed=True)
+        year = int.from_bytes(raw[0:2], "big")
+        month, day, weekday, hour, minute, second, hundredths = raw[2:9]
+        status = raw[11]
         return cls(
-            year=field(int.from_bytes(raw[0:2], "big"), 0xFFFF),
-            month=field(raw[2], 0xFF, 0xFD, 0xFE),
-            day=field(raw[3], 0xFF, 0xFD, 0xFE),
-            weekday=field(raw[4], 0xFF),
-            hour=field(raw[5], 0xFF),
-            minute=field(raw[6], 0xFF),
-            second=field(raw[7], 0xFF),
-            hundredths=field(raw[8], 0xFF),
-            deviation=None if deviation == NOT_SPECIFIED_DEVIATION else deviation,
-            status=field(raw[11], 0xFF),
+            None if year == 0xFFFF else year,
+            None if month in _UNSET_DAY else month,
+            None if day in _UNSET_DAY else day,
+            None if hour == 0xFF else hour,
+            None if minute == 0xFF else minute,
+            None if second == 0xFF else second,
+            None if hundredths == 0xFF else hundredths,
+            None if deviation == NOT_SPECIFIED_DEVIATION else deviation,
+            None if status == 0xFF else status,
+            None if weekday == 0xFF else weekday,
         )
 
     def to_datetime(self, zone: tzinfo) -> datetime | None:
@@ -70,8 +79,7 @@ class CosemDateTime:
         fold = 0 if self.status is None or self.status & DST_ACTIVE else 1
         try:
             if self.deviation is not None and -840 <= self.deviation <= 840:
-                fixed = timezone(timedelta(minutes=-self.deviation))
-                return naive.replace(tzinfo=fixed).astimezone(zone)
+                return naive.replace(tzinfo=_fixed(self.deviation)).astimezone(zone)
             moment = naive.replace(tzinfo=zone, fold=fold)
             moment.astimezone(UTC)  # an instant must exist in UTC too
         except OverflowError:

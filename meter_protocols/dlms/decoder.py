@@ -21,7 +21,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from meter_protocols.dlms import apdu as apdu_mod
-from meter_protocols.dlms import cosem, gbt, security
+from meter_protocols.dlms import cosem, gbt, security, structured
 from meter_protocols.dlms.axdr import AxdrError, Data, Tag
 from meter_protocols.dlms.hdlc import HdlcAssembler, HdlcFrame, HdlcFramer
 from meter_protocols.dlms.link import Framing, LinkMessage, strip_llc
@@ -346,6 +346,9 @@ class DlmsDecoder:
         if apdu[:1] != bytes((apdu_mod.DATA_NOTIFICATION,)) and not unchecked:
             return [problem(ProblemKind.UNKNOWN_FORMAT,
                             f"APDU 0x{apdu[0]:02X} is not a push this decoder reads", apdu[:64])]
+        fast = structured.read(apdu)
+        if fast is not None:  # the commonest push, read from its bytes (structured.py)
+            return self._content(cosem.named_items(fast[1]), fast[0], apdu, wire)
         try:
             notification = apdu_mod.parse_notification(apdu)
         except AxdrError as exc:
@@ -359,18 +362,21 @@ class DlmsDecoder:
             return self._dsmr_inside(body.value, wire, False)
         return self._content(body, notification.date_time, apdu, wire)
 
-    def _content(self, body: Data, header_time: bytes, apdu: bytes, wire: int) -> list[Event]:
-        """A well-formed notification (so the key, if any, is right): its layout and values.
+    def _content(self, body: Data | cosem.PushContent | None, header_time: bytes, apdu: bytes,
+                 wire: int) -> list[Event]:
+        """A well-formed notification (so the key, if any, is right): its layout and values
+        (`body`: the notification body, or its content already read).
 
         A body that fits no layout, or one that carries no value, is a problem that names
         the first bytes of the plaintext, so a user can report the layout.
         """
-        content = cosem.extract(body)
+        content = cosem.extract(body) if isinstance(body, Data) else body
         if content is None:
             self.layout = ""
             return [problem(ProblemKind.UNKNOWN_LAYOUT,
                             f"notification body fits no known push layout "
-                            f"({cosem.outline(body)}; plaintext {apdu[:24].hex(' ')})", apdu[:64])]
+                            f"({cosem.outline(body) if isinstance(body, Data) else 'no'}; "
+                            f"plaintext {apdu[:24].hex(' ')})", apdu[:64])]
         self.layout = content.layout
         reading = self._builder.build(content, header_time, self.security.system_title)
         if not reading.has_values:

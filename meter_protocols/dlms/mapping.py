@@ -25,15 +25,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from types import MappingProxyType
 from typing import Any, Final
 
 from meter_protocols.dlms import cosem_time, units
-from meter_protocols.dlms.axdr import Data, Tag
+from meter_protocols.dlms.axdr import NUMERIC_TAGS, Data, Tag
 from meter_protocols.dlms.cosem import PushContent, PushedItem
+from meter_protocols.dlms.facts import BY_ID as _FACTS
+from meter_protocols.dlms.facts import ObisFacts, facts
 from meter_protocols.dlms.scalers import CURRENT_CODES, ScalerResolver
-from meter_protocols.obis import CATALOGUE, Quantity
 from meter_protocols.readings import (
     CosemObject,
     MbusChannel,
@@ -44,33 +46,65 @@ from meter_protocols.readings import (
 )
 from meter_protocols.vendors import vendor_for
 
-_NUMERIC_QUANTITIES: Final = frozenset(q for q in Quantity if q is not Quantity.TEXT)
 _DIGITS: Final = re.compile(r"[0-9]+")
 _LONG64: Final = frozenset((Tag.INT64, Tag.UINT64))
+_DATE_TIME: Final = int(Tag.DATE_TIME)
+#: The tags a date-time can come as.
+_DATE_TAGS: Final = frozenset((Tag.DATE_TIME, Tag.OCTET_STRING))
+_NUMBERS: Final = (int, float)
+_PRINTABLE: Final = bytes(range(0x20, 0x7F))
+_METER: Final = ScalerSource.METER
+_OCTETS: Final = int(Tag.OCTET_STRING)
+_POWERS: Final = frozenset(("1.7.0", "2.7.0"))
+_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
 #: A tariff has a digit or two; more digits than this are not a tariff (nor an int()).
 _TARIFF_DIGITS: Final = 9
 #: The class-4 capture time key, spelled as /api/v1/report/objects spells it.
 CAPTURE_TIME_KEY = "captired_time"
 
 
-def _is_date_time(item: PushedItem) -> bool:
+def _is_date_time(item: PushedItem, known: ObisFacts) -> bool:
     data = item.data
-    if data.tag == Tag.DATE_TIME:
+    if data.tag == _DATE_TIME:
         return True
-    return (data.tag == Tag.OCTET_STRING and isinstance(data.value, bytes)
-            and len(data.value) == 12
-            and (item.class_id == 8 or (item.obis.c, item.obis.d, item.obis.e) == (1, 0, 0)))
+    return (data.tag == _OCTETS and isinstance(data.value, bytes)
+            and len(data.value) == 12 and (item.class_id == 8 or known.clock))
 
 
-def _class_of(item: PushedItem) -> int:
-    if item.class_id is not None:
-        return item.class_id
-    if _is_date_time(item):
-        return 8
-    if item.data.is_number and (item.obis.a == 1 or item.scaler is not None
-                                or item.layout_scaler is not None):
-        return 3
-    return 1
+#: CosemObject's fields in order, as its generated constructor takes them.
+_FIELDS: Final = ("logical_name", "class_id", "tag", "size", "value", "unit", "scaler",
+                  "scaler_source", "extra")
+if tuple(f.name for f in dataclasses.fields(CosemObject)) != _FIELDS \
+        or hasattr(CosemObject, "__post_init__"):  # pragma: no cover - a change to readings
+    raise RuntimeError("CosemObject changed: _cosem_object must follow it")
+_SET_NAME, _SET_CLASS, _SET_TAG, _SET_SIZE, _SET_VALUE, _SET_UNIT, _SET_SCALER, \
+    _SET_SOURCE, _SET_EXTRA = (getattr(CosemObject, name).__set__ for name in _FIELDS)
+_new_object: Final = object.__new__
+
+
+def _cosem_object(name: str, class_id: int, data: Data,
+                  scaled: tuple[int | float | str | None, int | None, int | None,
+                                ScalerSource | None],
+                  extra: Mapping[str, Any]) -> CosemObject:
+    """CosemObject(name, class_id, data.tag, data.size, *scaled, extra): an object of
+    the frame (scaled: value, unit, scaler, scaler source), its slots written directly.
+
+    The frozen dataclass's constructor writes each of its nine fields through
+    object.__setattr__ and costs more than the rest of a register's decoding; it does
+    nothing else (no __post_init__, checked above), so the object built here is the same
+    (tests/meter_protocols/dlms/test_fast_paths.py compares them)."""
+    obj: CosemObject = _new_object(CosemObject)
+    value, unit, scaler, source = scaled
+    _SET_NAME(obj, name)
+    _SET_CLASS(obj, class_id)
+    _SET_TAG(obj, data.tag)
+    _SET_SIZE(obj, data.size)
+    _SET_VALUE(obj, value)
+    _SET_UNIT(obj, unit)
+    _SET_SCALER(obj, scaler)
+    _SET_SOURCE(obj, source)
+    _SET_EXTRA(obj, extra)
+    return obj
 
 
 def text_of(data: Data) -> str:
@@ -80,7 +114,7 @@ def text_of(data: Data) -> str:
         return raw.rstrip("\x00")
     if isinstance(raw, bytes):
         stripped = raw.rstrip(b"\x00")
-        if stripped and all(0x20 <= b < 0x7F for b in stripped):
+        if stripped and not stripped.translate(None, _PRINTABLE):  # all printable ASCII
             return stripped.decode("ascii")
         return raw.hex().upper()
     if isinstance(raw, bool):
@@ -112,11 +146,43 @@ class ReadingBuilder:
         clock: datetime | None = None
         tariff: int | None = None
         names: dict[str, str] = {}
+        power_tags: set[int | None] = set()
+        resolve = self.resolver.resolve
+        meter_wins = self.resolver.meter_wins
         for item in content.items:
-            obj, moment = self._object(item, values)
+            obis, data, class_id, _, meter_scaler, meter_unit, layout_scaler, extra = item
+            cached = _FACTS.get(id(obis))  # facts(obis), its lookup inlined
+            known = cached[1] if cached is not None and cached[0] is obis else facts(obis)
+            raw = data.value
+            if (class_id is None and not extra and data.tag in NUMERIC_TAGS
+                    and not known.sub_meter and isinstance(raw, _NUMBERS)
+                    and not isinstance(raw, bool)
+                    and (obis.a == 1 or meter_scaler is not None or layout_scaler is not None)):
+                # A register whose class the frame does not say (class 3 by the rules
+                # above), most of a push: _object's register path, inlined, and nothing
+                # else of this loop applies to it.
+                short = known.short
+                if meter_scaler is not None and meter_wins:  # resolve's answer, known
+                    scaler, source = meter_scaler, _METER
+                else:
+                    scaler, source = resolve(short, raw, meter=meter_scaler,
+                                             layout=layout_scaler)
+                scaled = float(raw) * 10 ** scaler if scaler >= 0 \
+                    else float(raw) / 10 ** -scaler  # _scaled, inlined
+                if known.counted and short not in values and math.isfinite(scaled):
+                    values[short] = scaled
+                unit = meter_unit if meter_unit is not None else known.unit
+                objects.append(_cosem_object(known.reduced, 3, data,
+                                             (_finite(raw), unit, scaler, source), _NO_EXTRA))
+                if short in _POWERS:
+                    power_tags.add(data.tag)
+                continue
+            obj, moment = self._object(item, known, values)
             objects.append(obj)
-            short = item.obis.short
-            channel = self._channel(item, obj)
+            short = known.short
+            if short in _POWERS:
+                power_tags.add(obj.tag)
+            channel = self._channel(item, obj) if known.sub_meter else None
             if channel is not None:
                 channels.append(channel)
                 continue
@@ -137,7 +203,7 @@ class ReadingBuilder:
             names.setdefault(key, text)
             if short == "96.14.0" and tariff is None:
                 tariff = _tariff(item.data, text)
-        objects = self._check_currents(values, objects)
+        objects = self._check_currents(values, objects, power_tags)
         if clock is None and len(notification_time) == 12:
             clock = cosem_time.parse(notification_time, self.zone)
         return MeterReading(
@@ -154,16 +220,15 @@ class ReadingBuilder:
             layout=content.layout,
         )
 
-    def _check_currents(self, values: dict[str, float],
-                        objects: list[CosemObject]) -> list[CosemObject]:
+    def _check_currents(self, values: dict[str, float], objects: list[CosemObject],
+                        power_tags: set[int | None]) -> list[CosemObject]:
         """Currents scaled by the default table that disagree with the frame's power and
         voltages by decades get the scaler that makes them agree (scalers.py).
 
         Only the power of a 64-bit register list (Landis+Gyr's long64 pushes, in W under
         the default table as the E450 column says) is trusted for that; a 32-bit E570
         sends 0.1 W, and under `default` shows wrong values as the device does."""
-        power_tags = {o.tag for o in objects
-                      if o.logical_name.partition(":")[2] in ("1.7.0", "2.7.0")}
+        # power_tags: the A-XDR tags of the objects x-x:1.7.0 and x-x:2.7.0
         if not power_tags or not power_tags <= _LONG64:
             return objects
         automatic = {o.logical_name.partition(":")[2]: i for i, o in enumerate(objects)
@@ -200,50 +265,51 @@ class ReadingBuilder:
         return MbusChannel(bus=obis.b, captured_at=captured, value=_scaled(raw, scaler),
                            unit=units.symbol(item.unit) or None)
 
-    def _object(self, item: PushedItem, values: dict[str, float]
+    def _object(self, item: PushedItem, known: ObisFacts, values: dict[str, float]
                 ) -> tuple[CosemObject, datetime | None]:
         data = item.data
-        class_id = _class_of(item)
-        name = item.obis.reduced
+        raw = data.value
+        date_time = data.tag in _DATE_TAGS and _is_date_time(item, known)
+        class_id = item.class_id
+        if class_id is None:  # the class rules of the module's docstring
+            class_id = 8 if date_time else 3 if data.is_number and (
+                item.obis.a == 1 or item.scaler is not None
+                or item.layout_scaler is not None) else 1
+        name = known.reduced
         if class_id == 40:
             listing = item.extra.get("push_object_list", ())
             return CosemObject(name, 40, size=len(listing),
                                extra=MappingProxyType({"push_object_list": list(listing)})
                                ), None
-        if _is_date_time(item) and isinstance(data.value, bytes):
-            moment = cosem_time.parse(data.value, self.zone)
-            shown = cosem_time.iso_local(moment, self.zone) if moment else data.value.hex().upper()
+        if date_time and isinstance(raw, bytes):
+            stamp = cosem_time.CosemDateTime.from_bytes(raw)  # read once (cosem_time.parse)
+            moment = stamp.to_datetime(self.zone) if stamp is not None else None
+            shown = cosem_time.iso_local(moment, self.zone) if moment else raw.hex().upper()
             extra: dict[str, Any] = {}
-            if class_id == 8:
-                stamp = cosem_time.CosemDateTime.from_bytes(data.value)
-                if stamp is not None:
-                    extra = {"time_zone": stamp.deviation, "status": stamp.status}
-            return CosemObject(name, class_id, data.tag, data.size, shown,
-                               extra=MappingProxyType(extra)), moment
-        raw = data.value
-        numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
-        if class_id == 1 and numeric and (item.obis.c, item.obis.d) == (24, 2):
+            if class_id == 8 and stamp is not None:
+                extra = {"time_zone": stamp.deviation, "status": stamp.status}
+            return _cosem_object(name, class_id, data, (shown, None, None, None),
+                                 MappingProxyType(extra)), moment
+        numeric = isinstance(raw, _NUMBERS) and not isinstance(raw, bool)
+        if class_id == 1 and numeric and known.sub_meter:
             class_id = 4 if item.extra.get("capture_time") is not None else 3
-        if class_id in (3, 4) and isinstance(raw, int | float) and not isinstance(raw, bool):
-            short = item.obis.short
+        if numeric and class_id in (3, 4):
+            assert isinstance(raw, _NUMBERS)  # for the type checker: numeric says so
+            short = known.short
             scaler, source = self.resolver.resolve(short, raw, meter=item.scaler,
                                                    layout=item.layout_scaler)
-            info = CATALOGUE.get(short)
-            unit = item.unit
-            if unit is None and info is not None and item.obis.a == 1:
-                unit = units.UNIT_FOR_QUANTITY.get(info.quantity)
+            unit = item.unit if item.unit is not None else known.unit
             scaled = _scaled(raw, scaler)
-            if (info is not None and info.quantity in _NUMERIC_QUANTITIES
-                    and item.obis.a == 1 and short not in values and math.isfinite(scaled)):
+            if known.counted and short not in values and math.isfinite(scaled):
                 values[short] = scaled
-            return CosemObject(name, class_id, data.tag, data.size, _finite(raw), unit,
-                               scaler, source, extra=self._extra(item)), None
-        return CosemObject(name, class_id, data.tag, data.size, _shown(data),
-                           extra=self._extra(item)), None
+            return _cosem_object(name, class_id, data, (_finite(raw), unit, scaler, source),
+                                 self._extra(item) if item.extra else _NO_EXTRA), None
+        return _cosem_object(name, class_id, data, (_shown(data), None, None, None),
+                             self._extra(item) if item.extra else _NO_EXTRA), None
 
-    def _extra(self, item: PushedItem) -> MappingProxyType[str, Any]:
+    def _extra(self, item: PushedItem) -> Mapping[str, Any]:
         if not item.extra:
-            return MappingProxyType({})
+            return _NO_EXTRA
         out: dict[str, Any] = {}
         for key, value in item.extra.items():
             if not isinstance(value, Data):

@@ -76,6 +76,12 @@ class ScalerConfig:
         return {entry.obis: entry.scaler for entry in self.custom}
 
 
+# Looked up once: an enum member read from its class costs several global lookups, and
+# resolve() runs for every register of every frame.
+_CUSTOM: Final = ScalersSet.CUSTOM
+_METER: Final = ScalerSource.METER
+
+
 def _table(rows: Iterable[tuple[Iterable[str], int]]) -> dict[str, int]:
     return {code: scaler for codes, scaler in rows for code in codes}
 
@@ -135,6 +141,12 @@ class ScalerResolver:
         self._custom = config.custom_table()
         self._learned.clear()
 
+    @property
+    def meter_wins(self) -> bool:
+        """Whether a scaler the meter sends is the one used (no custom list to override
+        it): then resolve(short, raw, meter=s) is (s, METER) for any s not None."""
+        return not (self._config.set is _CUSTOM and self._custom)
+
     def reset(self) -> None:
         """Forget the automatic decisions (a new meter, new settings)."""
         self._learned.clear()
@@ -143,7 +155,7 @@ class ScalerResolver:
                 layout: int | None = None) -> tuple[int, ScalerSource]:
         """The scaler for the value `raw` of register C.D.E `short`, and its origin."""
         config = self._config
-        if config.set is ScalersSet.CUSTOM and self._custom:
+        if config.set is _CUSTOM and self._custom:
             scaler = self._custom.get(short)
             if scaler is None:
                 c, d, _ = short.split(".")
@@ -151,7 +163,7 @@ class ScalerResolver:
             if scaler is not None:
                 return scaler, ScalerSource.CUSTOM
         if meter is not None:
-            return meter, ScalerSource.METER
+            return meter, _METER
         if config.set is ScalersSet.LGE570:
             scaler = LGE570_TABLE.get(short)
             if scaler is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from meter_protocols.dlms import axdr
 from meter_protocols.dlms.apdu import DATA_NOTIFICATION, _date_time, apdu_length
 from meter_protocols.dlms.axdr import AxdrError, AxdrIncomplete, Tag
+from meter_protocols.dlms.axdr_compact import compact_array_end
 from meter_protocols.dlms.link import LLC_HEADERS
 
 _FIXED_SIZES = {tag: size for tag, (size, _) in axdr._FIXED.items()}
@@ -101,7 +102,7 @@ class ApduScanner:
                 elif tag in _EMPTY:
                     end = pos + 1
                 elif tag == Tag.COMPACT_ARRAY:
-                    end = axdr.compact_array_end(buf, pos + 1, len(owed) - 1)
+                    end = compact_array_end(buf, pos + 1, len(owed) - 1)
                 else:
                     raise AxdrError(f"unknown data tag {tag}")
                 if end > n:
