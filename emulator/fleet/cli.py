@@ -40,7 +40,7 @@ from emulator.cli import (
 )
 from emulator.config import AppConfig, AuthMode, License, default_data_dir
 from emulator.fleet.plan import FleetPlan, Listen, PlanError, ProfileMix, shard_from_hostname
-from emulator.fleet.runner import Fleet, MqttTarget
+from emulator.fleet.runner import BrokerFailed, Fleet, MqttTarget
 from meter_protocols.simulator.profiles import PROFILES
 
 _LOG = logging.getLogger("emulator.fleet")
@@ -179,7 +179,10 @@ async def run_fleet(fleet: Fleet, host: str, port: int) -> None:
             if isinstance(site._server, asyncio.Server) and site._server.sockets else port
         try:
             with heap_settled_after():
-                await fleet.start()
+                try:
+                    await fleet.start()
+                except BrokerFailed as exc:
+                    raise StartupError(str(exc)) from exc
             if fleet.serving == 0:
                 first = fleet.members[0]
                 raise StartupError(f"no device could start; {first.plan.device_id}: "

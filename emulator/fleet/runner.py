@@ -3,7 +3,8 @@
 Each device has its own id, data dir (`DATA_DIR/<id>/`), HTTP listener, mDNS name, MQTT
 client id and virtual meter (see plan.py). The process shares what a process has one of:
 the zeroconf instance, the HTTP client session (actions; the index's proxy) and, with
-`mqtt_broker`, one embedded MQTT broker that every device publishes to.
+`mqtt_broker`, one MQTT broker that every device publishes to (run in a process of its
+own, broker_process.py, so that its work does not delay the devices' reports).
 
 Devices start a few at a time; one that cannot start (a port taken, a data dir it cannot
 write) is FAILED with the reason in its status and the others go on.
@@ -13,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
-from amqtt.broker import Broker
 
 from emulator.app import EmulatorApp, fleet_device_config
 from emulator.config import AppConfig, is_loopback
 from emulator.device.settings import sections
+from emulator.fleet.broker_process import READY
 from emulator.fleet.plan import DevicePlan, FleetPlan
 from emulator.services.actions import client_session
-from emulator.services.broker import bind_address, broker_config
+from emulator.services.broker import bind_address
 from emulator.services.mdns import SharedZeroconf, scope_for
 
 _LOG = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ START_CONCURRENCY: Final = 32
 #: Seconds between checks of a stopping device, and the most it may take (_quietly_stop).
 STOP_WAIT: Final = 1.0
 STOP_LIMIT: Final = 20.0
+#: Seconds the broker's process has to say it listens, and to end when asked.
+BROKER_START: Final = 30.0
+BROKER_STOP: Final = 10.0
 #: The MQTT template of a fleet device when none is set: a compact report.
 FLEET_TEMPLATE: Final = (
     '{"id":"${sys.id}","t":${timestamp},"p_in":${power.in},"p_out":${power.out},'
@@ -42,6 +47,10 @@ FLEET_TEMPLATE: Final = (
 STARTING: Final = "starting"
 SERVING: Final = "serving"
 STOPPED: Final = "stopped"
+
+
+class BrokerFailed(Exception):
+    """The fleet's MQTT broker could not start (the message says why)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +107,8 @@ class Fleet:
                           else scope_for(plan.listen.host).interfaces)
             self.zeroconf = SharedZeroconf(interfaces)
         self.session: aiohttp.ClientSession | None = None
-        self.broker: Broker | None = None
+        self.broker: asyncio.subprocess.Process | None = None
+        self._broker_log: asyncio.Future[None] | None = None
         self.broker_url: str | None = None
         self.started = False  # every device has started or failed
 
@@ -122,17 +132,48 @@ class Fleet:
                          len(self.members), failed[0].plan.device_id, failed[0].status)
 
     async def _start_broker(self, port: int) -> None:
+        """The fleet's broker, in a process of its own (emulator.fleet.broker_process)."""
         host = self.base.http_host if self.plan.listen.network is None \
             or not loopback_range(self.plan) else "127.0.0.1"
-        broker = Broker(broker_config(host, port))
-        await broker.start()
-        self.broker = broker
-        server = getattr(broker, "_servers", {}).get("default")
-        sockets = getattr(getattr(server, "instance", None), "sockets", None)
-        bound = int(sockets[0].getsockname()[1]) if sockets else port
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "emulator.fleet.broker_process", host, str(port),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        self.broker = process
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            line = (await asyncio.wait_for(process.stdout.readline(), BROKER_START)).decode()
+        except TimeoutError:
+            line = ""
+        word, _, bound = line.strip().partition(" ")
+        if word != READY or not bound.isdigit():
+            await self._stop_broker()
+            said = (await process.stderr.read()).decode(errors="replace").strip()
+            raise BrokerFailed(said.splitlines()[-1] if said else
+                               f"the fleet's MQTT broker did not start on "
+                               f"{bind_address(host, port)}")
+        # What it says later (amqtt's warnings) goes to the fleet's log, never blocking it.
+        self._broker_log = asyncio.ensure_future(_relay(process.stderr))
         reach = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
-        self.broker_url = f"mqtt://{bind_address(reach, bound)}"
-        _LOG.info("fleet MQTT broker on %s", bind_address(host, bound))
+        self.broker_url = f"mqtt://{bind_address(reach, int(bound))}"
+        _LOG.info("fleet MQTT broker on %s (process %d)", bind_address(host, int(bound)),
+                  process.pid)
+
+    async def _stop_broker(self) -> None:
+        relay, self._broker_log = self._broker_log, None
+        if relay is not None:
+            relay.cancel()
+        process, self.broker = self.broker, None
+        if process is None or process.returncode is not None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()  # the broker ends when its input closes
+        try:
+            await asyncio.wait_for(process.wait(), BROKER_STOP)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
     async def _start_member(self, member: Member, gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -179,9 +220,7 @@ class Fleet:
             member.app = None
             if member.status == SERVING:
                 member.status = STOPPED
-        broker, self.broker = self.broker, None
-        if broker is not None and broker.transitions.state == "started":
-            await broker.shutdown()
+        await self._stop_broker()
         if self.zeroconf is not None:
             await self.zeroconf.close()
         session, self.session = self.session, None
@@ -199,6 +238,12 @@ class Fleet:
 
     def loopback(self) -> bool:
         return loopback_range(self.plan) or is_loopback(self.plan.listen.host)
+
+
+async def _relay(stream: asyncio.StreamReader) -> None:
+    """The broker process's stderr, line by line, into the fleet's log."""
+    while line := await stream.readline():
+        _LOG.warning("MQTT broker: %s", line.decode(errors="replace").rstrip()[:500])
 
 
 async def _quietly_stop(app: EmulatorApp) -> None:

@@ -9,11 +9,13 @@ import resource
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 import pytest
 
 from tests.conftest import PROJECT_ROOT
@@ -96,3 +98,57 @@ async def test_the_fleet_raises_its_descriptor_limit(tmp_path: Path) -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_a_busy_broker_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = await run_cli("fleet", "--devices", "1", "--no-mdns",
+                                       "--data-dir", str(tmp_path), "--http", "127.0.0.1:0",
+                                       "--mqtt-broker", str(port))
+    assert code == 2
+    assert out == ""
+    line = one_error_line(err)
+    assert f"cannot start the fleet's MQTT broker on 127.0.0.1:{port}" in line, line
+
+
+def _broker_child(pid: int) -> int:
+    brokers = [c.pid for c in psutil.Process(pid).children()
+               if "emulator.fleet.broker_process" in c.cmdline()]
+    assert len(brokers) == 1, brokers
+    return brokers[0]
+
+
+def _ended(pid: int, limit: float) -> bool:
+    """Whether process `pid` ended (or is a zombie nobody reaps) within `limit` seconds."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+async def test_the_broker_process_ends_with_the_fleet(spawn: Callable[..., Any],
+                                                     tmp_path: Path) -> None:
+    """The fleet's broker runs in a process of its own; killed outright, the fleet takes
+    it along (the broker ends when its standard input, held by the fleet, closes)."""
+    proc = await spawn("fleet", "--devices", "2", "--http", "127.0.0.1:0", "--no-mdns",
+                       "--data-dir", str(tmp_path), "--mqtt-broker", "0")
+    assert proc.first_line.startswith(PREFIX), proc.first_line
+    broker = _broker_child(proc.process.pid)
+    index = proc.first_line.removeprefix(PREFIX)
+    async with aiohttp.ClientSession() as client:
+        listing = await get_json(client, index)
+        settings = await get_json(client, f"{index}/{listing[0]['id']}/api/v1/mqtt/settings")
+    broker_port = int(settings["url"].rsplit(":", 1)[1])
+    _, writer = await asyncio.open_connection("127.0.0.1", broker_port)  # it listens
+    writer.close()
+    await writer.wait_closed()
+    await proc.stop(signal.SIGKILL)
+    assert await asyncio.to_thread(_ended, broker, 20.0)
