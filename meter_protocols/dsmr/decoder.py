@@ -52,6 +52,9 @@ _KIND_TEXT: Final = 3  # 0-0: (or C.D.E = 0.0.0): a text the reading keeps
 #: A line's OBIS code as written, its C.D.E, its B, its kind, the unit it has when the
 #: meter writes none, and where its value groups start.
 _Code = tuple[str, str, int, int, str | None, int]
+#: A line of the last telegram: its code, groups (continuations included), ObisLine, value
+#: in base units, and how many of the groups the line itself holds.
+_Seen = tuple[_Code, tuple[str, ...], ObisLine, float | None, int]
 #: Line heads remembered per decoder (a telegram has a few dozen lines).
 CODES_KEPT: Final = 512
 #: Text values turned printable, remembered per decoder (identities repeat every telegram).
@@ -127,8 +130,8 @@ class DsmrDecoder:
         #: lines every telegram); bounded, as hostile input could write new heads for ever.
         self._codes: dict[str, _Code | None] = {}
         self._texts: dict[str, str] = {}
-        #: The last telegram's lines: raw line -> (groups, ObisLine, value in base units).
-        self._previous: dict[str, tuple[tuple[str, ...], ObisLine, float | None]] = {}
+        #: The last telegram's lines, for its dialect (raw line -> _Seen).
+        self._previous: dict[str, _Seen] = {}
         self._previous_dialect: dialects.Dialect | None = None
 
     def _printable(self, value: str) -> str:
@@ -191,13 +194,21 @@ class DsmrDecoder:
         body = text[:bang].split("\n")
         header = body[0].rstrip("\r")
         codes = self._codes
-        entries: list[tuple[_Code, list[str], str]] = []
+        previous = self._previous
+        # (code, groups, line, how many of the groups the line itself holds: more follow
+        # on continuation lines, "(...)" alone, as DSMR 2.2 writes the gas reading)
+        entries: list[tuple[_Code, list[str], str, int]] = []
         for raw_line in body[1:]:
             line = raw_line.strip()
             if not line:
                 continue
             if line[0] == "(" and entries:
                 entries[-1][1].extend(_GROUP.findall(line))
+                continue
+            known = previous.get(line)
+            if known is not None:  # as in the last telegram (_reading checks its groups)
+                own = known[4]
+                entries.append((known[0], list(known[1][:own]), line, own))
                 continue
             bracket = line.find("(")
             head = line if bracket < 0 else line[:bracket]
@@ -209,14 +220,15 @@ class DsmrDecoder:
                     codes[head] = code
             if code is None:
                 continue
-            entries.append((code, _GROUP.findall(line, code[5]), line))
+            groups = _GROUP.findall(line, code[5])
+            entries.append((code, groups, line, len(groups)))
         if not entries:
             return problem(ProblemKind.MALFORMED, "telegram without data lines", raw)
         return FrameDecoded(self._reading(header, entries, bool(crc_text)), len(raw))
 
-    def _reading(self, header: str, entries: list[tuple[_Code, list[str], str]],
+    def _reading(self, header: str, entries: list[tuple[_Code, list[str], str, int]],
                  has_crc: bool) -> MeterReading:
-        first = {code[0]: (vals[0] if vals else "") for code, vals, _ in entries}
+        first = {code[0]: (vals[0] if vals else "") for code, vals, _, _ in entries}
         dialect = dialects.detect(header, first, has_crc)
         values: dict[str, float] = {}
         texts: dict[str, str] = {}
@@ -228,16 +240,17 @@ class DsmrDecoder:
         if dialect is not self._previous_dialect:
             self._previous_dialect, self._previous = dialect, {}
         previous, current = self._previous, {}
-        for (obis, short, b, kind, default_unit, _), vals, raw_line in entries:
+        for code, vals, raw_line, own in entries:
+            obis, short, b, kind, default_unit, _ = code
             groups = tuple(vals)
             known = previous.get(raw_line)
-            if known is not None and known[0] == groups:
-                line, base = known[1], known[2]
+            if known is not None and known[1] == groups:
+                line, base = known[2], known[3]
             else:
                 line, base = ObisLine(obis, groups, name(dialect, obis, raw_line)), None
                 if kind == _KIND_NUMBER and vals:
                     base = _base_value(vals[-1], default_unit)
-            current[raw_line] = (groups, line, base)
+            current[raw_line] = (code, groups, line, base, own)
             lines.append(line)
             if not vals or kind == _KIND_OTHER:
                 continue
