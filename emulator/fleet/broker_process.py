@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -23,7 +24,7 @@ import threading
 from amqtt.broker import Broker
 from amqtt.errors import BrokerError
 
-from emulator.services.broker import broker_config
+from emulator.runtime.broker_config import broker_config
 
 READY = "bound"
 
@@ -46,7 +47,9 @@ async def serve(host: str, port: int) -> None:
         # The fleet holds our standard input: its end (the fleet gone) ends us too. A
         # daemon thread blocks on it, so nothing waits for that thread at exit.
         def watch_stdin() -> None:
-            sys.stdin.buffer.read()
+            with contextlib.suppress(OSError):
+                while os.read(0, 4096):  # nothing is kept: only the end matters
+                    pass
             with contextlib.suppress(RuntimeError):  # the loop already closed
                 loop.call_soon_threadsafe(stop.set)
 

@@ -25,8 +25,8 @@ from emulator.config import AppConfig, is_loopback
 from emulator.device.settings import sections
 from emulator.fleet.broker_process import READY
 from emulator.fleet.plan import DevicePlan, FleetPlan
+from emulator.runtime.broker_config import bind_address
 from emulator.services.actions import client_session
-from emulator.services.broker import bind_address
 from emulator.services.mdns import SharedZeroconf, scope_for
 
 _LOG = logging.getLogger(__name__)

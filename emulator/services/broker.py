@@ -10,27 +10,16 @@ takes a free port; the port in use is on the status board (facts `host`, `port`)
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from amqtt.broker import Broker
 
 from emulator.device.core import Device
 from emulator.device.service_status import BROKER
+from emulator.runtime.broker_config import bind_address, broker_config
 from emulator.services.base import LoopService
 
-
-def bind_address(host: str, port: int) -> str:
-    """amqtt's `HOST:PORT`, with brackets around an IPv6 address."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def broker_config(host: str, port: int) -> dict[str, Any]:
-    return {
-        "listeners": {"default": {"type": "tcp", "bind": bind_address(host, port)}},
-        # Only anonymous access: no packet logging, no $SYS publishing.
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
-                    {"allow_anonymous": True}},
-    }
+__all__ = ["EmbeddedBroker", "bind_address", "broker_config"]
 
 
 class EmbeddedBroker(LoopService):
