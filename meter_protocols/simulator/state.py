@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from meter_protocols.errors import ValueRangeError
@@ -33,6 +34,14 @@ EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
 LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 #: Length of a demand period (max demand registers 1.6.x / 2.6.x), in seconds.
 DEMAND_PERIOD = 900.0
+#: c.8.t for each tariff t (0, 1, 2) and c = 1..8 at index c (index 0 unused).
+_ENERGY_KEYS: Final = tuple(("", *(f"{c}.8.{t}" for c in range(1, 9))) for t in range(3))
+#: (c.8.0, c.8.1, c.8.2) for c = 1..8.
+_TOTAL_KEYS: Final = tuple((f"{c}.8.0", f"{c}.8.1", f"{c}.8.2") for c in range(1, 9))
+#: Per phase: power in, out, reactive in, out, voltage, current (L1 21/22/23/24, 32, 31).
+_PHASE_KEYS: Final = tuple(
+    (f"{p + 1}.7.0", f"{p + 2}.7.0", f"{p + 3}.7.0", f"{p + 4}.7.0", f"{v}.7.0", f"{v - 1}.7.0")
+    for p, v in ((20, 32), (40, 52), (60, 72)))
 #: Steps between exact re-summations of the demand window (see _track_demand).
 RESUM = 1024
 
@@ -143,32 +152,38 @@ class MeterState:
             dt = (t - self._t) / steps
             for i in range(steps):
                 mid = self._t + (i + 0.5) * dt
-                self._integrate(self.load.sample(mid, self.local(mid)), dt, mid)
+                local = self.local(mid)
+                self._integrate(self.load.sample(mid, local), dt, mid, local)
             self._t = t
         self._sequence += 1
-        return self._snapshot(self.load.sample(t, self.local(t)))
+        local = self.local(t)
+        return self._snapshot(self.load.sample(t, local), local)
 
-    def _integrate(self, sample: PhaseSample, dt: float, t: float) -> None:
-        tariff = self.tariff_schedule(self.local(t))
+    def _integrate(self, sample: PhaseSample, dt: float, t: float, local: datetime) -> None:
+        """Integrate `sample` over `dt` around `t` (`local`: t in the meter's zone)."""
+        tariff = self.tariff_schedule(local)
+        keys = _ENERGY_KEYS[tariff]  # c.8.tariff for c = 1..8, at index c
         p = sum(sample.active_w)
         q = sum(sample.reactive_var)
         hours = dt / 3600.0
         imp, exp = max(p, 0.0) * hours, max(-p, 0.0) * hours
-        self._energy[f"1.8.{tariff}"] += imp
-        self._energy[f"2.8.{tariff}"] += exp
+        energy = self._energy
+        energy[keys[1]] += imp
+        energy[keys[2]] += exp
         q_abs = abs(q) * hours
         if q >= 0:
-            self._energy[f"3.8.{tariff}"] += q_abs
-            self._energy[f"{5 if p >= 0 else 6}.8.{tariff}"] += q_abs
+            energy[keys[3]] += q_abs
+            energy[keys[5 if p >= 0 else 6]] += q_abs
         else:
-            self._energy[f"4.8.{tariff}"] += q_abs
-            self._energy[f"{8 if p >= 0 else 7}.8.{tariff}"] += q_abs
+            energy[keys[4]] += q_abs
+            energy[keys[8 if p >= 0 else 7]] += q_abs
         self._recompute_totals()
         self._track_demand(t, dt, max(p, 0.0), max(-p, 0.0), tariff)
 
     def _recompute_totals(self) -> None:
-        for c in range(1, 9):
-            self._energy[f"{c}.8.0"] = self._energy[f"{c}.8.1"] + self._energy[f"{c}.8.2"]
+        energy = self._energy
+        for total, one, two in _TOTAL_KEYS:
+            energy[total] = energy[one] + energy[two]
 
     def _track_demand(self, t: float, dt: float, p_in: float, p_out: float, tariff: int) -> None:
         window = self._demand_window
@@ -194,7 +209,8 @@ class MeterState:
             for key in (f"{direction}.6.0", f"{direction}.6.{tariff}"):
                 self._max_demand[key] = max(self._max_demand[key], avg)
 
-    def _snapshot(self, s: PhaseSample) -> MeterSnapshot:
+    def _snapshot(self, s: PhaseSample, local: datetime) -> MeterSnapshot:
+        """The meter's view at self._t (`local`: that instant in the meter's zone)."""
         values: dict[str, float] = dict(self._energy)
         values.update(self._max_demand)
         p_total = sum(s.active_w)
@@ -207,16 +223,16 @@ class MeterState:
         values["9.7.0"] = apparent
         values["13.7.0"] = abs(p_total) / apparent if apparent > 0 else 1.0
         values["14.7.0"] = s.frequency_hz
-        for i, (p_code, v_code) in enumerate(((20, 32), (40, 52), (60, 72))):
+        for i, (imp, exp, qi, qe, volt, amp) in enumerate(_PHASE_KEYS):
             p, q, v = s.active_w[i], s.reactive_var[i], s.voltage_v[i]
-            values[f"{p_code + 1}.7.0"] = max(p, 0.0)
-            values[f"{p_code + 2}.7.0"] = max(-p, 0.0)
-            values[f"{p_code + 3}.7.0"] = max(q, 0.0)
-            values[f"{p_code + 4}.7.0"] = max(-q, 0.0)
-            values[f"{v_code}.7.0"] = v
-            values[f"{v_code - 1}.7.0"] = math.hypot(p, q) / v if v > 0 else 0.0
+            values[imp] = max(p, 0.0)
+            values[exp] = max(-p, 0.0)
+            values[qi] = max(q, 0.0)
+            values[qe] = max(-q, 0.0)
+            values[volt] = v
+            values[amp] = math.hypot(p, q) / v if v > 0 else 0.0
         values.update(self.overrides)
-        meter_time = self.local(self._t + self.clock_drift_s)
-        tariff = self.tariff_schedule(self.local(self._t))
+        meter_time = self.local(self._t + self.clock_drift_s) if self.clock_drift_s else local
+        tariff = self.tariff_schedule(local)
         return MeterSnapshot(self._t, meter_time, tariff, MappingProxyType(values),
                              self._sequence)
