@@ -189,37 +189,47 @@ async def run_fleet(fleet: Fleet, host: str, port: int) -> None:
                                    f"{first.status}")
             print(f"whatwatt-emulator: fleet index http://{_shown(host)}:{bound}/fleet",
                   flush=True)
-            await _until_signalled()
+            collector = asyncio.ensure_future(collect_now_and_then())
+            try:
+                await _until_signalled()
+            finally:
+                collector.cancel()
         finally:
             await fleet.stop()
     finally:
         await runner.cleanup()
 
 
-#: The collector's thresholds for a fleet: the young generation collected every 20,000
-#: allocations rather than 700 (hundreds of devices allocate that many in a millisecond),
-#: the older ones less often too. Reports, frames and requests die young by reference
-#: count; what a cycle keeps waits a little longer.
-FLEET_GC_THRESHOLDS: Final = (20_000, 20, 20)
+#: Seconds between the fleet's own collections of reference cycles (see heap_settled_after).
+COLLECT_EVERY: Final = 300.0
 
 
 @contextlib.contextmanager
 def heap_settled_after() -> Iterator[None]:
     """Start-up with the cyclic collector off, then one collection and everything that
-    lives on (the devices, their settings, the code) frozen out of its scans.
+    lives on (the devices, their settings, the code) frozen out of its scans; the
+    collector stays off, and `collect_now_and_then` collects every COLLECT_EVERY seconds.
 
     Measured on 500 devices: left as it was, the collector spent a fifth of the process's
     CPU time scanning the devices' half a million long-lived objects, and each full
-    collection stopped the event loop for up to 0.7 s, so reports came late
-    (docs/decisions.md)."""
+    collection stopped the event loop for up to 0.7 s. Frozen, with automatic young
+    collections, it still stopped the loop for 60-110 ms every 10-30 s (collecting
+    nothing: a fleet's garbage dies by reference count), which put 1.5 % of reports more
+    than 100 ms off their second. Collected every five minutes instead, a fleet's rare
+    cycles wait that long (docs/decisions.md)."""
     gc.disable()
     try:
         yield
     finally:
         gc.collect()
         gc.freeze()
-        gc.set_threshold(*FLEET_GC_THRESHOLDS)
-        gc.enable()
+
+
+async def collect_now_and_then(every: float = COLLECT_EVERY) -> None:
+    """The fleet's cyclic garbage collection, on its own schedule (the collector is off)."""
+    while True:
+        await asyncio.sleep(every)
+        gc.collect()
 
 
 def _shown(host: str) -> str:
