@@ -24,15 +24,9 @@ import threading
 from amqtt.broker import Broker
 from amqtt.errors import BrokerError
 
-from emulator.runtime.broker_config import broker_config
+from emulator.runtime.broker_config import bound_port, broker_config
 
 READY = "bound"
-
-
-def bound_port(broker: Broker, requested: int) -> int:
-    server = getattr(broker, "_servers", {}).get("default")
-    sockets = getattr(getattr(server, "instance", None), "sockets", None)
-    return int(sockets[0].getsockname()[1]) if sockets else requested
 
 
 async def serve(host: str, port: int) -> None:

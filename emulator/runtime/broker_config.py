@@ -19,3 +19,10 @@ def broker_config(host: str, port: int) -> dict[str, Any]:
         "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
                     {"allow_anonymous": True}},
     }
+
+
+def bound_port(broker: Any, requested: int) -> int:
+    """The port an amqtt broker's default listener bound (`requested` if it cannot say)."""
+    server = getattr(broker, "_servers", {}).get("default")
+    sockets = getattr(getattr(server, "instance", None), "sockets", None)
+    return int(sockets[0].getsockname()[1]) if sockets else requested

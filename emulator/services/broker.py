@@ -16,7 +16,7 @@ from amqtt.broker import Broker
 
 from emulator.device.core import Device
 from emulator.device.service_status import BROKER
-from emulator.runtime.broker_config import bind_address, broker_config
+from emulator.runtime.broker_config import bind_address, bound_port, broker_config
 from emulator.services.base import LoopService
 
 __all__ = ["EmbeddedBroker", "bind_address", "broker_config"]
@@ -36,20 +36,12 @@ class EmbeddedBroker(LoopService):
         broker = Broker(broker_config(self.host, self.requested_port))
         self._broker = broker
         await broker.start()
-        self.port = self._bound_port(broker)
+        self.port = bound_port(broker, self.requested_port)
         self.mark_running(f"MQTT broker on {bind_address(self.host, self.port)}",
                           host=self.host, port=self.port)
         self.log.info("embedded MQTT broker listening on %s",
                       bind_address(self.host, self.port))
         await asyncio.Event().wait()  # serve until cancelled
-
-    def _bound_port(self, broker: Broker) -> int:
-        servers = getattr(broker, "_servers", {})
-        server = servers.get("default")
-        sockets = getattr(getattr(server, "instance", None), "sockets", None)
-        if sockets:
-            return int(sockets[0].getsockname()[1])
-        return self.requested_port
 
     async def cleanup(self) -> None:
         broker, self._broker = self._broker, None

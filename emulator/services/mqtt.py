@@ -31,7 +31,7 @@ import ssl
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import aiomqtt
 
@@ -122,6 +122,22 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
             # Never None: OpenSSL would prompt on a terminal for an encrypted key.
             context.load_cert_chain(path, password=settings.client_key_password or "")
     return context
+
+
+async def _first_of(waits: tuple[asyncio.Future[Any], ...], lost: asyncio.Future[None]) -> None:
+    """Until one of `waits` is done (the others are cancelled); raises ConnectionLost
+    as soon as the broker goes away (`lost` done), whatever else is done too."""
+    try:
+        await asyncio.wait((*waits, lost), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    if lost.done():
+        lost.result()
+        raise ConnectionLost("the broker closed the connection")
 
 
 def is_due(last: float | None, now: float, interval: float) -> bool:
@@ -279,35 +295,15 @@ class MqttPublisher(LoopService):
                      changed: asyncio.Event) -> None:
         """Wait `seconds` of the device's clock, less if the report interval changes;
         raises ConnectionLost as soon as the broker goes away."""
-        sleeping = asyncio.ensure_future(self.device.clock.sleep(seconds))
-        waking = asyncio.ensure_future(changed.wait())
-        try:
-            await asyncio.wait((sleeping, waking, lost), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeping, waking):
-                if not task.done():
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-        if lost.done():
-            lost.result()
-            raise ConnectionLost("the broker closed the connection")
+        await _first_of((asyncio.ensure_future(self.device.clock.sleep(seconds)),
+                         asyncio.ensure_future(changed.wait())), lost)
 
     async def _next_report(self, sub: Subscription[Report],
                            lost: asyncio.Future[None]) -> tuple[Report, Subscription[Report]]:
         """The next report; raises ConnectionLost as soon as the broker goes away."""
         while True:
             getting = asyncio.ensure_future(sub.get())
-            try:
-                await asyncio.wait((getting, lost), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                if not getting.done():
-                    getting.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await getting
-            if lost.done():
-                lost.result()
-                raise ConnectionLost("the broker closed the connection")
+            await _first_of((getting,), lost)
             try:
                 return getting.result(), sub
             except SubscriptionEnded:  # the device restarted its streams

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import get_json
-from tests.e2e.test_startup_errors import one_error_line, run_cli
+from tests.e2e.test_startup_errors import busy_port, one_error_line, run_cli
 
 pytestmark = pytest.mark.e2e
 PREFIX = "whatwatt-emulator: fleet index "
@@ -66,10 +66,7 @@ async def test_what_cannot_be_used_is_one_line_and_exit_2(
 
 
 async def test_a_busy_index_port_is_one_line(tmp_path: Path) -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with busy_port() as port:
         code, out, err = await run_cli("fleet", "--devices", "1", "--no-mdns",
                                        "--data-dir", str(tmp_path),
                                        "--http", f"127.0.0.1:{port}")
@@ -101,10 +98,7 @@ async def test_the_fleet_raises_its_descriptor_limit(tmp_path: Path) -> None:
 
 
 async def test_a_busy_broker_port_is_one_line(tmp_path: Path) -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with busy_port() as port:
         code, out, err = await run_cli("fleet", "--devices", "1", "--no-mdns",
                                        "--data-dir", str(tmp_path), "--http", "127.0.0.1:0",
                                        "--mqtt-broker", str(port))

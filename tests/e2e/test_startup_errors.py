@@ -4,10 +4,12 @@ the port, the data dir) is one line on stderr and exit status 2, never a traceba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,11 +47,17 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
-async def test_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def busy_port() -> Iterator[int]:
+    """A port of 127.0.0.1 that something else listens on, for the block's duration."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        port = busy.getsockname()[1]
+        yield int(busy.getsockname()[1])
+
+
+async def test_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with busy_port() as port:
         code, out, err = await run_cli("--http", f"127.0.0.1:{port}",
                                        "--data-dir", str(tmp_path / "d"))
     assert code == 2
