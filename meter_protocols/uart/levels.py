@@ -50,16 +50,15 @@ class CharShape:
     scale: int  # 2 x baud rate: tick of half bit h from origin = h * TICK_HZ // scale
     #: Per data value, the shortest run of constant level inside the character, with and
     #: without its last run (the stop bit and the 1s before it, which ends only at the next
-    #: character's start edge).
-    shortest: tuple[int, ...]
+    #: character's start edge). `shortest` is a bytes.translate table (a run is at most a
+    #: character's few dozen half bits; values beyond the data bits never occur, 255), so
+    #: the shortest run over many characters is min(chars.translate(shortest)), in C.
+    shortest: bytes
     shortest_inner: tuple[int, ...]
     #: Ticks per half bit where that is a whole number and a whole character is shorter than
     #: REST (every standard rate above 600 baud): the line monitor then measures clean
     #: pieces from their bytes, without edges. None otherwise.
     unit: int | None
-    #: `shortest` as a bytes.translate table (runs are a few dozen half bits at most), so
-    #: the shortest run over many characters is min(chars.translate(...)), in C.
-    shortest_bytes: bytes = b""
 
 
 @cache
@@ -73,9 +72,8 @@ def char_shape(settings: LineSettings) -> CharShape:
     scale = 2 * settings.baudrate
     unit = TICK_HZ // scale if TICK_HZ % scale == 0 and (TICK_HZ // scale) * length < REST \
         else None
-    return CharShape(length, tuple(table), scale, tuple(shortest), tuple(inner), unit,
-                     # data holds only values of the data bits: pad to 256 with 255
-                     bytes(shortest).ljust(256, b"\xff") if max(shortest) < 255 else b"")
+    return CharShape(length, tuple(table), scale, bytes(shortest).ljust(256, b"\xff"),
+                     tuple(inner), unit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,11 +86,8 @@ class _Monitor:
         self._stretch(width)
         inner = shape.shortest_inner[data[hi - 1]]
         if hi - lo > 1:
-            if shape.shortest_bytes:
-                # One pass in C: each byte replaced by its shortest run, then the least.
-                inner = min(inner, min(data[lo:hi - 1].translate(shape.shortest_bytes)))  # noqa: PLW3301
-            else:
-                inner = min(inner, *(shape.shortest[b] for b in set(data[lo:hi - 1])))
+            # One pass in C: each byte replaced by its shortest run, then the least.
+            inner = min(inner, min(data[lo:hi - 1].translate(shape.shortest)))  # noqa: PLW3301
         shortest = inner * unit
         if width > 0:
             shortest = min(shortest, width)
